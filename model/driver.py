@@ -1,0 +1,87 @@
+"""Invokes a handler inside the sandbox and reads its answer: the harness's one entry to the handler."""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import os
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from model.events import Response, get_event, submit_event
+from model.faults import InvocationCrashed
+from model.sandbox import Sandbox
+
+Handler = Callable[[Any, Any], Any]
+DEFAULT_HANDLER = "reference.handler:lambda_handler"
+
+
+class HandlerLoadError(Exception):
+    """``--handler`` names something that cannot be imported or called."""
+
+
+def load_handler(spec: str) -> Handler:
+    """Import ``module:function`` (from PYTHONPATH). Call only after the sandbox has started."""
+    module_name, sep, function_name = spec.partition(":")
+    if not sep or not module_name or not function_name:
+        raise HandlerLoadError(f"--handler {spec!r}: expected module:function, e.g. {DEFAULT_HANDLER}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise HandlerLoadError(
+            f"--handler {spec!r}: cannot import {module_name!r} ({exc}); is its folder on PYTHONPATH?"
+        ) from exc
+    handler = getattr(module, function_name, None)
+    if not callable(handler):
+        raise HandlerLoadError(f"--handler {spec!r}: {module_name} has no callable {function_name!r}")
+    return handler  # type: ignore[no-any-return]
+
+
+@attrs.frozen
+class LambdaContext:
+    """The parts of Lambda's context object handlers commonly read."""
+
+    aws_request_id: str
+    function_name: str = "queuecheck-intake"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:queuecheck-intake"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 20_000
+
+
+@attrs.frozen
+class Crashed:
+    """The invocation died before answering (an injected crash: a Lambda timeout)."""
+
+    at: str
+
+
+@attrs.define
+class Driver:
+    handler: Handler
+    sandbox: Sandbox
+    _ids: itertools.count[int] = attrs.Factory(lambda: itertools.count(1))
+
+    def next_request_id(self) -> str:
+        return f"req-{next(self._ids)}"
+
+    def invoke(self, event: dict[str, Any]) -> Response | Crashed:
+        """Run the handler once; a crash injected at one of its calls is an answer too."""
+        os.environ.update(self.sandbox.environment)
+        request_id = event.get("requestContext", {}).get("requestId") or self.next_request_id()
+        try:
+            answer = self.handler(event, LambdaContext(request_id))
+        except InvocationCrashed as crash:
+            return Crashed(str(crash))
+        return Response.parse(answer)
+
+    def submit(self, message: dict[str, Any] | str | bytes, headers: dict[str, str] | None = None,
+               **options: Any) -> Response | Crashed:
+        options.setdefault("request_id", self.next_request_id())
+        return self.invoke(submit_event(message, headers, **options))
+
+    def get(self, message_id: str) -> Response | Crashed:
+        return self.invoke(get_event(message_id, request_id=self.next_request_id()))

@@ -1,0 +1,101 @@
+"""API Gateway REST proxy events (payload format 1.0) and responses, as the harness sends and reads them."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import attrs
+
+
+def api_event(
+    method: str,
+    path: str,
+    body: str | bytes | None = None,
+    headers: dict[str, str] | None = None,
+    *,
+    base64_encoded: bool = False,
+    request_id: str = "req-0",
+    path_parameters: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An event shaped like the one API Gateway hands a proxy-integrated Lambda."""
+    if isinstance(body, bytes):
+        body = base64.b64encode(body).decode("ascii") if base64_encoded else body.decode("utf-8")
+    elif base64_encoded and body is not None:
+        body = base64.b64encode(body.encode("utf-8")).decode("ascii")
+    headers = dict(headers or {})
+    return {
+        "resource": "/messages/{messageId}" if path_parameters else path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "requestContext": {
+            "requestId": request_id,
+            "stage": "test",
+            "httpMethod": method,
+            "path": f"/test{path}",
+            "resourcePath": "/messages/{messageId}" if path_parameters else path,
+        },
+        "body": body,
+        "isBase64Encoded": base64_encoded,
+    }
+
+
+def submit_event(
+    message: dict[str, Any] | str | bytes,
+    headers: dict[str, str] | None = None,
+    *,
+    request_id: str = "req-0",
+    base64_encoded: bool = False,
+) -> dict[str, Any]:
+    """``POST /messages`` with a JSON body (a dict is serialised; text or bytes are sent as is)."""
+    body = json.dumps(message) if isinstance(message, dict) else message
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    return api_event(
+        "POST", "/messages", body, all_headers, base64_encoded=base64_encoded, request_id=request_id
+    )
+
+
+def get_event(message_id: str, *, request_id: str = "req-0") -> dict[str, Any]:
+    return api_event(
+        "GET", f"/messages/{message_id}", request_id=request_id,
+        path_parameters={"messageId": message_id},
+    )
+
+
+@attrs.frozen
+class Response:
+    """A handler's answer, parsed: status, headers (lower-cased names) and JSON body."""
+
+    status: int
+    headers: dict[str, str]
+    body: Any
+    raw_body: str
+
+    @classmethod
+    def parse(cls, answer: Any) -> Response:
+        """Parse a proxy response; a malformed one raises ``ValueError`` naming what is wrong."""
+        if not isinstance(answer, dict) or not isinstance(answer.get("statusCode"), int):
+            raise ValueError(f"handler returned {answer!r}, not a proxy response with statusCode")
+        raw = answer.get("body") or ""
+        if answer.get("isBase64Encoded"):
+            raw = base64.b64decode(raw).decode("utf-8")
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            raise ValueError(f"handler returned a body that is not JSON: {raw[:200]!r}") from None
+        headers = {str(k).lower(): str(v) for k, v in (answer.get("headers") or {}).items()}
+        return cls(answer["statusCode"], headers, body, raw)
+
+    @property
+    def error_code(self) -> str | None:
+        if isinstance(self.body, dict) and isinstance(self.body.get("error"), dict):
+            code = self.body["error"].get("code")
+            return code if isinstance(code, str) else None
+        return None

@@ -1,0 +1,211 @@
+"""The embedded AWS the harness runs handlers in: moto, fake credentials, no way out.
+
+Started once per process and reset per example by clearing moto's DynamoDB and SQS state
+directly, which costs microseconds where a new ``mock_aws`` costs ~65 ms (DESIGN.md 3).
+Three process-wide patches make runs safe and deterministic whatever client the handler made:
+
+- a guard on botocore's HTTP send: anything moto did not answer would go to the network,
+  and is refused with ``RealAWSRefused`` instead;
+- botocore's retry sleeps are recorded, not slept;
+- every standard-mode retry quota is refilled at each reset, so an example never depends on
+  the retries an earlier one spent.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from model.faults import Injector
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+TABLE_NAME = "queuecheck-messages"
+QUEUE_NAME = "queuecheck-intake"
+FAKE_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "MOTO_ALLOW_NONEXISTENT_REGION": "false",
+}
+# Settings that could point a client at a real account or endpoint.
+DANGEROUS_ENVIRONMENT = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_SQS",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+)
+
+
+class RealAWSRefused(BaseException):  # noqa: N818 - a stop, not an error a handler may catch
+    """A request was about to leave the sandbox. BaseException so no handler can swallow it."""
+
+
+@attrs.define
+class _Sleeps:
+    """Stands in for the ``time`` module inside botocore: sleeps are counted, not slept."""
+
+    real: Any
+    slept: float = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.slept += seconds
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else value
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | set):
+        return [_plain(item) for item in value]
+    return value
+
+
+@attrs.define
+class Sandbox:
+    """The process's moto, with one table and one queue laid out as the contract says."""
+
+    injector: Injector
+    sleeps: _Sleeps
+    queue_url: str = ""
+    table_name: str = TABLE_NAME
+    _quotas: weakref.WeakSet[Any] = attrs.Factory(weakref.WeakSet)
+    _admin: Any = None
+
+    @property
+    def environment(self) -> dict[str, str]:
+        return {"MESSAGES_TABLE": self.table_name, "MESSAGES_QUEUE_URL": self.queue_url}
+
+    def client(self, service: str) -> Any:
+        """A client for the harness's own reads and races (call inside ``injector.pause()``)."""
+        import boto3
+
+        return boto3.session.Session(region_name=REGION).client(service)
+
+    def _backends(self) -> tuple[Any, Any]:
+        from moto.dynamodb.models import dynamodb_backends
+        from moto.sqs.models import sqs_backends
+
+        return dynamodb_backends[ACCOUNT][REGION], sqs_backends[ACCOUNT][REGION]
+
+    def reset(self) -> None:
+        """Empty table and queue, forget faults, refill retry quotas: a fresh world."""
+        self.injector.reset()
+        self.sleeps.slept = 0.0
+        for quota in list(self._quotas):
+            quota._available_capacity = quota._max_capacity
+        dynamodb, sqs = self._backends()
+        table = dynamodb.tables.get(self.table_name)
+        queue = sqs.queues.get(QUEUE_NAME)
+        if table is None or queue is None:
+            self._create()
+            return
+        table.items.clear()
+        queue._messages.clear()
+
+    def _create(self) -> None:
+        with self.injector.pause():
+            dynamodb, sqs = self.client("dynamodb"), self.client("sqs")
+            if self.table_name not in dynamodb.list_tables()["TableNames"]:
+                dynamodb.create_table(
+                    TableName=self.table_name,
+                    KeySchema=[{"AttributeName": "messageId", "KeyType": "HASH"}],
+                    AttributeDefinitions=[{"AttributeName": "messageId", "AttributeType": "S"}],
+                    BillingMode="PAY_PER_REQUEST",
+                )
+                dynamodb.update_time_to_live(
+                    TableName=self.table_name,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
+                )
+            self.queue_url = sqs.create_queue(QueueName=QUEUE_NAME)["QueueUrl"]
+
+    def items(self) -> dict[str, dict[str, Any]]:
+        """Every stored item as plain Python values, by messageId (read from moto directly)."""
+        dynamodb, _ = self._backends()
+        table = dynamodb.tables[self.table_name]
+        return {
+            str(key.value if hasattr(key, "value") else key): _plain(item.to_regular_json())
+            for key, item in table.items.items()
+        }
+
+    def messages(self) -> list[tuple[str, dict[str, str]]]:
+        """Every message in the queue, in order: (body, string message attributes)."""
+        _, sqs = self._backends()
+        queue = sqs.queues[QUEUE_NAME]
+        return [
+            (
+                message.body,
+                {name: str(value.get("string_value", value.get("StringValue", "")))
+                 for name, value in message.message_attributes.items()},
+            )
+            for message in queue._messages
+        ]
+
+
+_SANDBOX: Sandbox | None = None
+
+
+def _refuse_real_send(self: Any, request: Any) -> Any:
+    raise RealAWSRefused(
+        f"refused to send {request.method} {request.url}: only moto may answer inside queuecheck's "
+        "sandbox. Create clients after the sandbox starts (moto hooks sessions made after its import)."
+    )
+
+
+def start() -> Sandbox:
+    """Start (once per process) and return the sandbox; later calls return the same one."""
+    global _SANDBOX  # noqa: PLW0603 - one moto per process is the point
+    if _SANDBOX is not None:
+        return _SANDBOX
+    for name in DANGEROUS_ENVIRONMENT:
+        os.environ.pop(name, None)
+    os.environ.update(FAKE_ENVIRONMENT)
+    os.environ["AWS_CONFIG_FILE"] = os.devnull
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+
+    import botocore.endpoint
+    import botocore.retries.bucket
+    import botocore.retries.quota
+    import moto
+    import moto.core.models
+
+    botocore.endpoint.Endpoint._send = _refuse_real_send  # type: ignore[method-assign]
+    sleeps = _Sleeps(botocore.endpoint.time)
+    botocore.endpoint.time = sleeps  # type: ignore[assignment]
+    botocore.retries.bucket.time = sleeps  # type: ignore[assignment]
+
+    injector = Injector()
+    sandbox = Sandbox(injector, sleeps)
+    original_quota_init = botocore.retries.quota.RetryQuota.__init__
+
+    def tracked_quota_init(quota: Any, *args: Any, **kwargs: Any) -> None:
+        original_quota_init(quota, *args, **kwargs)
+        sandbox._quotas.add(quota)
+
+    botocore.retries.quota.RetryQuota.__init__ = tracked_quota_init  # type: ignore[method-assign]
+
+    stubber = moto.core.models.botocore_stubber
+    process = stubber.process_request
+    stubber.process_request = lambda request: injector.intercept(request, process)
+    moto.mock_aws().start()
+    sandbox.reset()
+    _SANDBOX = sandbox
+    return sandbox
