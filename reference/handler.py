@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from reference.config import ConfigError, Settings
 from reference.errors import ApiError
 from reference.logs import log
 from reference.queue import SqsQueue
-from reference.service import Intake
+from reference.service import Intake, Queue, Store
 from reference.store import DynamoStore
 
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -60,46 +61,63 @@ def _error_response(error: ApiError, request_id: str) -> dict[str, Any]:
     return _respond(error.http_status, {"error": body}, headers)
 
 
-def _intake(request_id: str) -> Intake:
-    settings = Settings.from_env()
-    return Intake(
-        store=DynamoStore(clients.dynamodb(), settings.table_name),
-        queue=SqsQueue(clients.sqs(), settings.queue_url),
-        clock=_now,
-        ttl_seconds=settings.ttl_seconds,
-        request_id=request_id,
-    )
+def build_handler(
+    *,
+    store: Callable[[Any, str], Store] = DynamoStore,
+    queue: Callable[[Any, str], Queue] = SqsQueue,
+    intake: type[Intake] = Intake,
+    render_error: Callable[[ApiError, str], dict[str, Any]] = _error_response,
+) -> Callable[[Any, Any], dict[str, Any]]:
+    """A Lambda handler wired from its parts; ``lambda_handler`` below is the real wiring.
 
+    The parts are injectable so that variants (tests, the harness's zoo of broken handlers)
+    differ from the reference in exactly one place.
+    """
 
-def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
-    request_id = _request_id(event, context)
-    try:
-        route = validation.route(event)
-        if route.resource == "collection":
-            submission = validation.parse_submission(event)
-            accepted = _intake(request_id).submit(submission)
-            return _respond(
-                accepted.http_status,
-                {
-                    "messageId": accepted.message_id,
-                    "status": accepted.status,
-                    "duplicate": accepted.duplicate,
-                },
-            )
-        assert route.message_id is not None
-        if not validation.valid_message_id(route.message_id):
-            raise errors.not_found()
-        return _respond(200, _intake(request_id).view(route.message_id).public_view())
-    except ApiError as error:
-        if error.code == "VALIDATION_ERROR":
-            problems = [f"{d.field}: {d.problem}" for d in error.details]
-            log("validate", "rejected", requestId=request_id, problems=problems)
-        return _error_response(error, request_id)
-    except ConfigError as exc:
-        log("config", "missing", logging.ERROR, requestId=request_id, error=str(exc))
-        return _error_response(errors.internal(), request_id)
-    except Exception:
-        logging.getLogger("queuecheck.reference").exception(
-            json.dumps({"step": "handler", "outcome": "unexpected error", "requestId": request_id})
+    def make_intake(request_id: str) -> Intake:
+        settings = Settings.from_env()
+        return intake(
+            store=store(clients.dynamodb(), settings.table_name),
+            queue=queue(clients.sqs(), settings.queue_url),
+            clock=_now,
+            ttl_seconds=settings.ttl_seconds,
+            request_id=request_id,
         )
-        return _error_response(errors.internal(), request_id)
+
+    def handle(event: Any, context: Any) -> dict[str, Any]:
+        request_id = _request_id(event, context)
+        try:
+            route = validation.route(event)
+            if route.resource == "collection":
+                submission = validation.parse_submission(event)
+                accepted = make_intake(request_id).submit(submission)
+                return _respond(
+                    accepted.http_status,
+                    {
+                        "messageId": accepted.message_id,
+                        "status": accepted.status,
+                        "duplicate": accepted.duplicate,
+                    },
+                )
+            assert route.message_id is not None
+            if not validation.valid_message_id(route.message_id):
+                raise errors.not_found()
+            return _respond(200, make_intake(request_id).view(route.message_id).public_view())
+        except ApiError as error:
+            if error.code == "VALIDATION_ERROR":
+                problems = [f"{d.field}: {d.problem}" for d in error.details]
+                log("validate", "rejected", requestId=request_id, problems=problems)
+            return render_error(error, request_id)
+        except ConfigError as exc:
+            log("config", "missing", logging.ERROR, requestId=request_id, error=str(exc))
+            return render_error(errors.internal(), request_id)
+        except Exception:
+            logging.getLogger("queuecheck.reference").exception(
+                json.dumps({"step": "handler", "outcome": "unexpected error", "requestId": request_id})
+            )
+            return render_error(errors.internal(), request_id)
+
+    return handle
+
+
+lambda_handler = build_handler()
