@@ -1,0 +1,372 @@
+"""The Hypothesis state machine that runs a handler against moto next to the model.
+
+Rules are the things that happen to an intake: submissions (new, repeated, conflicting,
+invalid), lookups, faults and races planned into its AWS calls, consumers and other
+writers touching records, and retries of what failed. After every step each invariant of
+``model.invariants`` is checked on what was observed; a broken one fails the run with the
+story of the steps that led there, which Hypothesis then shrinks.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import attrs
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule
+
+from model import contract, invariants, lifecycle
+from model import strategies as strat
+from model.contract import Lookup, Rejection, Submission
+from model.driver import Crashed, Driver, Handler
+from model.events import Response, get_event
+from model.invariants import Memory, Step
+from model.observed import Answer, QueueMessage, Snapshot
+from model.plans import Fault, FaultKind, Race, RaceKind
+from model.sandbox import QUEUE_NAME, Sandbox, start
+
+STORY_LINES = 12
+
+
+@attrs.define
+class RunStats:
+    """Counts across every example of a run, for the verify report and the benchmarks."""
+
+    examples: int = 0
+    steps: int = 0
+    invocations: int = 0
+    invariant_checks: int = 0
+    injected: collections.Counter[tuple[str, str]] = attrs.Factory(collections.Counter)
+    seconds_in_steps: float = 0.0
+    submit_steps: int = 0
+    seconds_in_submits: float = 0.0
+
+    def reset(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+
+STATS = RunStats()
+
+
+@attrs.frozen
+class StoryStep:
+    """One line of a run's story, kept structured so it can also become a scenario file."""
+
+    action: str
+    detail: dict[str, Any]
+    text: str
+
+
+def to_answer(result: Response | Crashed) -> Answer:
+    if isinstance(result, Crashed):
+        return Answer(None)
+    return Answer(result.status, result.headers, result.body, result.raw_body)
+
+
+class IntakeMachine(RuleBasedStateMachine):
+    """A handler and the model side by side. Build one per handler with ``machine_for``."""
+
+    handler: ClassVar[Handler]
+    requests = Bundle("requests")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sandbox: Sandbox = start()
+        self.sandbox.reset()
+        self.driver = Driver(self.handler, self.sandbox)
+        self.memory = Memory(secrets=(self.sandbox.table_name, self.sandbox.queue_url, QUEUE_NAME))
+        self.snapshot = self.observe()
+        self.unfinished: dict[str, dict[str, Any]] = {}
+        """Submissions that failed or got no answer, by "id (fingerprint)": liveness retries them."""
+        self.story: list[StoryStep] = []
+        self.last_step: Step | None = None
+        self.current: tuple[dict[str, Any], str] | None = None
+        self.replaceable: set[str] = set()
+        self.failed = False
+        STATS.examples += 1
+
+    # -- observing and checking -------------------------------------------------------
+
+    def observe(self) -> Snapshot:
+        messages = tuple(QueueMessage(body, attrs_) for body, attrs_ in self.sandbox.messages())
+        return Snapshot(self.sandbox.items(), messages, int(time.time()))
+
+    def tell(self, action: str, text: str, **detail: Any) -> None:
+        self.story.append(StoryStep(action, detail, text))
+
+    def fail(self, invariant_name: str, problems: list[str]) -> None:
+        self.failed = True
+        recent = self.story[-STORY_LINES:]
+        lines = [f"  {i}. {step.text}" for i, step in enumerate(recent, len(self.story) - len(recent) + 1)]
+        broken = "\n".join(f"  - {problem}" for problem in problems)
+        raise AssertionError(
+            f"invariant {invariant_name} broken:\n{broken}\nthe story so far:\n" + "\n".join(lines)
+        )
+
+    def hold(self, check: invariants.Invariant) -> None:
+        STATS.invariant_checks += 1
+        if self.last_step is not None:
+            problems = check(self.last_step, self.memory)
+            if problems:
+                self.fail(check.__name__, problems)
+
+    def invoke(self, event: dict[str, Any], label: str) -> Answer:
+        """One invocation as a step: run it, observe, remember; invariants run after the rule."""
+        request = contract.judge(event)
+        message_id = request.message_id if isinstance(request, Submission | Lookup) else ""
+        before = self.snapshot
+        stored = None
+        if isinstance(request, Submission) and before.live(message_id):
+            stored = self.memory.contents.get(message_id)
+        mark = len(self.sandbox.injector.attempts)
+        self.current, self.replaceable = (event, message_id), set()
+        started = time.perf_counter()
+        answer = to_answer(self.driver.invoke(event))
+        elapsed = time.perf_counter() - started
+        self.current = None
+        attempts = self.sandbox.injector.attempts[mark:]
+        injected = tuple((a.operation, a.outcome) for a in attempts if a.outcome != "passed")
+        after = self.observe()
+        step = Step(before, after, request, answer, injected, frozenset(self.replaceable), stored)
+        STATS.invocations += 1
+        STATS.injected.update(injected)
+        if isinstance(request, Submission):
+            STATS.submit_steps += 1
+            STATS.seconds_in_submits += elapsed
+        calls = ", ".join(f"{a.operation}#{a.attempt}:{a.outcome}" for a in attempts) or "no AWS call"
+        self.tell(
+            "invoke",
+            f"{label} -> {answer.describe()}  [{calls}]",
+            event=event, status=answer.status, code=answer.code,
+            record=after.status(message_id) if message_id else None,
+            messages=len(after.messages_for(message_id)) if message_id else None,
+        )
+        invariants.remember(step, self.memory)
+        self.last_step, self.snapshot = step, after
+        if isinstance(request, Submission):
+            key = f"{message_id} ({request.content.fingerprint()[:8]})"
+            if answer.ok or answer.status == 409:
+                self.unfinished.pop(key, None)
+            else:
+                self.unfinished[key] = event
+        return answer
+
+    def quiet_step(self, text: str, action: str, **detail: Any) -> None:
+        """A step by another actor (not the handler): re-observe, so it is not blamed on the handler."""
+        self.snapshot = self.observe()
+        self.last_step = None
+        self.tell(action, text, **detail)
+
+    # -- submissions ------------------------------------------------------------------
+
+    def send(self, request: strat.SubmitRequest, label: str) -> Answer:
+        return self.invoke(request.event(self.driver.next_request_id()), label)
+
+    @rule(target=requests, request=strat.submit_requests())
+    def submit_new_message(self, request: strat.SubmitRequest) -> strat.SubmitRequest:
+        self.send(request, f"submit {request!r}")
+        return request
+
+    @rule(request=requests)
+    def resubmit_seen_message(self, request: strat.SubmitRequest) -> None:
+        self.send(request, f"resubmit {request!r}")
+
+    @rule(target=requests, request=requests, payload=strat.payloads)
+    def submit_conflicting_payload(
+        self, request: strat.SubmitRequest, payload: dict[str, Any]
+    ) -> strat.SubmitRequest:
+        changed = request.with_payload({**payload, "conflict": True})
+        self.send(changed, f"submit other content under the same id {changed!r}")
+        return changed
+
+    @rule(case=strat.invalid_events)
+    def submit_invalid_request(self, case: tuple[str, dict[str, Any]]) -> None:
+        name, event = case
+        self.invoke(event, f"send an invalid request ({name})")
+
+    @rule(request=requests)
+    def read_record(self, request: strat.SubmitRequest) -> None:
+        message_id = self.id_of(request)
+        self.invoke(get_event(message_id, request_id=self.driver.next_request_id()), f"GET /messages/{message_id}")
+
+    @precondition(lambda self: bool(self.unfinished))
+    @rule(data=st.data())
+    def retry_unfinished_request(self, data: st.DataObject) -> None:
+        key = data.draw(st.sampled_from(sorted(self.unfinished)), label="retry")
+        event = dict(self.unfinished[key])
+        event["requestContext"] = {**event["requestContext"], "requestId": self.driver.next_request_id()}
+        self.invoke(event, f"retry the unfinished request for {key}")
+
+    @staticmethod
+    def id_of(request: strat.SubmitRequest) -> str:
+        judged = contract.judge(request.event("id"))
+        assert isinstance(judged, Submission)
+        return judged.message_id
+
+    # -- faults and races ---------------------------------------------------------------
+
+    @rule(fault=strat.faults)
+    def plan_fault(self, fault: Fault) -> None:
+        self.sandbox.injector.plan(fault)
+        self.quiet_step(f"plan {fault.describe()}", "fault", fault=fault)
+
+    @rule(race=strat.races)
+    def plan_race(self, race: Race) -> None:
+        self.sandbox.injector.plan_race(race, lambda: self.run_race(race.kind))
+        self.quiet_step(f"plan a race: {race.describe()}", "race", race=race)
+
+    @rule(target=requests, request=strat.submit_requests(), fault=strat.submit_faults)
+    def submit_while_a_call_fails(self, request: strat.SubmitRequest, fault: Fault) -> strat.SubmitRequest:
+        self.plan_fault(fault)
+        self.send(request, f"submit {request!r}")
+        return request
+
+    @rule(target=requests, request=strat.submit_requests(), race=strat.races)
+    def submit_during_a_race(self, request: strat.SubmitRequest, race: Race) -> strat.SubmitRequest:
+        self.plan_race(race)
+        self.send(request, f"submit {request!r}")
+        return request
+
+    @rule()
+    def clear_faults(self) -> None:
+        self.sandbox.injector.clear()
+        self.quiet_step("clear all faults and races", "clear")
+
+    def run_race(self, kind: RaceKind) -> None:
+        """Act as another actor, inside the handler's call (injection is paused here)."""
+        if self.current is None:
+            return
+        event, message_id = self.current
+        if kind is RaceKind.COMPETING_INVOCATION:
+            competitor = to_answer(self.driver.invoke(dict(event)))
+            problems = invariants.errors_are_documented_and_leak_nothing(
+                Step(self.snapshot, self.snapshot, answer=competitor), self.memory
+            )
+            if problems:
+                self.fail("errors_are_documented_and_leak_nothing (competing invocation)", problems)
+            self.memory.uncertain.add(message_id)
+            return
+        if kind is RaceKind.CONSUMER_ADVANCES:
+            self.advance(message_id, lifecycle.Status.PROCESSING)
+            return
+        self.replaceable.add(message_id)
+        self.memory.uncertain.add(message_id)
+        if kind is RaceKind.RECORD_EXPIRES:
+            self.expire(message_id)
+        else:
+            self.memory.vanished.add(message_id)
+            self.admin("dynamodb").delete_item(
+                TableName=self.sandbox.table_name, Key={"messageId": {"S": message_id}}
+            )
+
+    # -- other actors -------------------------------------------------------------------
+
+    def admin(self, service: str) -> Any:
+        return self.sandbox.admin(service)
+
+    def advance(self, message_id: str, status: lifecycle.Status) -> bool:
+        """A consumer's conditional transition; only for a message it could have received."""
+        current = self.observe()
+        old = current.status(message_id)
+        if old is None or status not in lifecycle.TRANSITIONS[old] or not current.messages_for(message_id):
+            return False
+        with self.sandbox.injector.pause():
+            self.admin("dynamodb").update_item(
+                TableName=self.sandbox.table_name,
+                Key={"messageId": {"S": message_id}},
+                UpdateExpression="SET #s = :new, updatedAt = :now, #v = #v + :one",
+                ConditionExpression="#s = :old",
+                ExpressionAttributeNames={"#s": "status", "#v": "version"},
+                ExpressionAttributeValues={
+                    ":new": {"S": status}, ":old": {"S": old}, ":one": {"N": "1"},
+                    ":now": {"S": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())},
+                },
+            )
+        return True
+
+    def expire(self, message_id: str) -> bool:
+        if message_id not in self.observe().records:
+            return False
+        with self.sandbox.injector.pause():
+            self.admin("dynamodb").update_item(
+                TableName=self.sandbox.table_name,
+                Key={"messageId": {"S": message_id}},
+                UpdateExpression="SET #t = :past",
+                ExpressionAttributeNames={"#t": "ttl"},
+                ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 3600)}},
+            )
+        return True
+
+    @rule(request=requests, actor=strat.other_actors)
+    def another_actor_acts(self, request: strat.SubmitRequest, actor: str) -> None:
+        """A consumer moves the record on, another writer adds an attribute, or the record expires."""
+        message_id = self.id_of(request)
+        if actor == "consumer moves on":
+            done = self.advance(message_id, lifecycle.Status.PROCESSING) or self.advance(
+                message_id, lifecycle.Status.DELIVERED
+            )
+        elif actor == "another writer annotates":
+            done = self.annotate(message_id)
+        else:
+            done = self.expire(message_id)
+            if done:  # a replacement is a new record: its message comes on top of the old one's
+                self.memory.uncertain.add(message_id)
+        outcome = "" if done else " (nothing to do)"
+        self.quiet_step(f"{actor}: {message_id}{outcome}", "actor", actor=actor, message_id=message_id)
+
+    def annotate(self, message_id: str) -> bool:
+        if message_id not in self.snapshot.records:
+            return False
+        with self.sandbox.injector.pause():
+            self.admin("dynamodb").update_item(
+                TableName=self.sandbox.table_name,
+                Key={"messageId": {"S": message_id}},
+                UpdateExpression="SET note = :note",
+                ExpressionAttributeValues={":note": {"S": f"added by another writer at step {len(self.story)}"}},
+            )
+        return True
+
+    # -- invariants ------------------------------------------------------------------
+
+    @invariant()
+    def model_invariants_hold(self) -> None:
+        """Every predicate of ``model.invariants.INVARIANTS`` on the last step; a failure names
+        the broken one. (One Hypothesis invariant keeps the printed falsifying run short.)"""
+        for check in invariants.INVARIANTS:
+            self.hold(check)
+
+    # -- the end of a run: liveness -----------------------------------------------------
+
+    def teardown(self) -> None:
+        STATS.steps += len(self.story)
+        if self.failed:
+            return
+        self.sandbox.injector.clear()
+        self.tell("clear", "faults stop")
+        for _ in range(3):
+            for key in sorted(self.unfinished):
+                event = dict(self.unfinished[key])
+                event["requestContext"] = {**event["requestContext"], "requestId": self.driver.next_request_id()}
+                self.invoke(event, f"liveness: retry the unfinished request for {key}")
+                self.model_invariants_hold()
+        stuck = sorted(self.unfinished)
+        pending = sorted(
+            message_id for message_id in self.snapshot.records
+            if self.snapshot.live(message_id) and self.snapshot.status(message_id) is lifecycle.Status.PENDING
+        )
+        if stuck or pending:
+            self.fail(
+                "liveness",
+                [f"once faults stopped, retries did not finish {stuck or ''} {pending and f'records still PENDING: {pending}' or ''}".strip()],
+            )
+
+
+def machine_for(handler: Handler, name: str = "IntakeMachine") -> type[IntakeMachine]:
+    """A state machine class that verifies ``handler``."""
+    return type(name, (IntakeMachine,), {"handler": staticmethod(handler)})
+
+
+Runner = Callable[[], None]

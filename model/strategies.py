@@ -1,0 +1,132 @@
+"""Hypothesis strategies for the requests the harness sends: valid, colliding, and broken ones."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import attrs
+from hypothesis import strategies as st
+
+from model.events import api_event, submit_event
+from model.plans import OPERATIONS, Fault, FaultKind, Race, RaceKind
+
+# A small pool of ids and types makes duplicates and conflicts likely.
+MESSAGE_IDS = ("order-1", "order-2", "invoice_7", "A", "m-" + "x" * 124)
+TYPES = ("order.created", "invoice:paid", "user-signup", "Z")
+SUBMIT_OPERATIONS = ("dynamodb.PutItem", "sqs.SendMessage", "dynamodb.UpdateItem")
+
+
+@attrs.frozen
+class SubmitRequest:
+    """A ``POST /messages`` the harness sends; its repr is the story line Hypothesis prints."""
+
+    type: str
+    payload: dict[str, Any]
+    attributes: dict[str, str] | None = None
+    message_id: str | None = None
+    id_in: str = "body"  # "body", "header" (Idempotency-Key) or "content" (derived)
+
+    def body(self) -> dict[str, Any]:
+        document: dict[str, Any] = {"type": self.type, "payload": self.payload}
+        if self.attributes is not None:
+            document["attributes"] = self.attributes
+        if self.message_id is not None and self.id_in == "body":
+            document["messageId"] = self.message_id
+        return document
+
+    def event(self, request_id: str) -> dict[str, Any]:
+        headers = {}
+        if self.message_id is not None and self.id_in == "header":
+            headers["Idempotency-Key"] = self.message_id
+        return submit_event(self.body(), headers, request_id=request_id)
+
+    def with_payload(self, payload: dict[str, Any]) -> SubmitRequest:
+        return attrs.evolve(self, payload=payload)
+
+
+json_scalars = st.one_of(
+    st.integers(-(10**6), 10**6),
+    st.booleans(),
+    st.none(),
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8),
+)
+payloads = st.dictionaries(
+    st.sampled_from(["sku", "qty", "note", "ünï", "nested"]),
+    st.one_of(json_scalars, st.lists(json_scalars, max_size=3), st.dictionaries(st.just("k"), json_scalars)),
+    max_size=3,
+)
+attribute_maps = st.none() | st.dictionaries(
+    st.sampled_from(["source", "tenant", "trace.id"]),
+    st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=12),
+    max_size=2,
+)
+
+
+@st.composite
+def submit_requests(draw: st.DrawFn) -> SubmitRequest:
+    id_in = draw(st.sampled_from(["body", "body", "header", "content"]))
+    message_id = None if id_in == "content" else draw(st.sampled_from(MESSAGE_IDS))
+    return SubmitRequest(draw(st.sampled_from(TYPES)), draw(payloads), draw(attribute_maps), message_id, id_in)
+
+
+def _invalid_events() -> list[tuple[str, dict[str, Any]]]:
+    good = {"type": "order.created", "payload": {"sku": 1}}
+    big = json.dumps({**good, "payload": {"blob": "x" * 262_144}})
+    return [
+        ("broken JSON", submit_event('{"type": "order.created", "payload": {')),
+        ("NaN in JSON", submit_event('{"type": "t", "payload": {"x": NaN}}')),
+        ("lone surrogate", submit_event('{"type": "t", "payload": {"x": "\\ud800"}}')),
+        ("duplicate key", submit_event('{"type": "t", "type": "u", "payload": {}}')),
+        ("body is a list", submit_event("[1, 2]")),
+        ("no body", api_event("POST", "/messages", None, {"Content-Type": "application/json"})),
+        ("missing type", submit_event({"payload": {}})),
+        ("type starts with a digit", submit_event({"type": "9lives", "payload": {}})),
+        ("payload is a string", submit_event({"type": "t", "payload": "x"})),
+        ("unknown field", submit_event({**good, "priority": 1})),
+        ("messageId with a space", submit_event({**good, "messageId": "a b"})),
+        ("messageId too long", submit_event({**good, "messageId": "m" * 129})),
+        ("Idempotency-Key differs from messageId", submit_event({**good, "messageId": "order-1"}, {"Idempotency-Key": "order-2"})),
+        ("eleven attributes", submit_event({**good, "attributes": {f"a{i}": "v" for i in range(11)}})),
+        ("reserved attribute name", submit_event({**good, "attributes": {"AWS.trace": "v"}})),
+        ("empty attribute value", submit_event({**good, "attributes": {"a": ""}})),
+        ("attribute value not a string", submit_event({**good, "attributes": {"a": 1}})),
+        ("invalid base64 body", api_event("POST", "/messages", "%%%", {"Content-Type": "application/json"}, base64_encoded=False) | {"isBase64Encoded": True}),
+        ("invalid UTF-8 body", api_event("POST", "/messages", b'{"type":"t","payload":{"x":"\xff"}}', {"Content-Type": "application/json"}, base64_encoded=True)),
+        ("body over 256 KiB", submit_event(big)),
+        ("text/plain body", submit_event(good, {"Content-Type": "text/plain"})),
+        ("latin-1 charset", submit_event(good, {"Content-Type": "application/json; charset=latin-1"})),
+        ("unknown route", api_event("POST", "/orders", json.dumps(good), {"Content-Type": "application/json"})),
+        ("DELETE a message", api_event("DELETE", "/messages/order-1", path_parameters={"messageId": "order-1"})),
+        ("GET the collection", api_event("GET", "/messages")),
+        ("not an API Gateway event", {"hello": "world"}),
+    ]
+
+
+INVALID_EVENTS = _invalid_events()
+invalid_events = st.sampled_from(INVALID_EVENTS)
+
+fault_kinds = st.sampled_from(list(FaultKind))
+durations = st.sampled_from([1, 2, 5, None])
+faults = st.builds(
+    Fault,
+    operation=st.sampled_from(OPERATIONS),
+    kind=fault_kinds,
+    times=durations,
+    after=st.integers(0, 2),
+)
+# Faults for the submission they are planned with: on its own calls, from its first attempt on.
+submit_faults = st.builds(
+    Fault,
+    operation=st.sampled_from(SUBMIT_OPERATIONS),
+    kind=fault_kinds,
+    times=durations,
+    after=st.sampled_from([0, 0, 1]),
+)
+races = st.builds(
+    Race,
+    operation=st.sampled_from(SUBMIT_OPERATIONS),
+    kind=st.sampled_from(list(RaceKind)),
+    after=st.sampled_from([0, 0, 1]),
+)
+other_actors = st.sampled_from(["consumer moves on", "another writer annotates", "record expires"])

@@ -1,0 +1,286 @@
+"""A zoo of broken handlers: the reference with one realistic bug each.
+
+Each differs from the reference in exactly one place (``reference.handler.build_handler``
+injects it), so a test that catches it proves the harness sees that bug and nothing else.
+``VARIANTS`` maps each handler to the invariant expected to catch it (the README's table).
+Every variant here is also runnable by hand: ``pytest tests/stateful --handler stateful.zoo:NAME``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reference import errors
+from reference.errors import ApiError
+from reference.failures import QueueError, StoreError
+from reference.handler import _error_response, build_handler
+from reference.messages import Record, Status, Submission, iso_millis
+from reference.service import Accepted, Intake
+from reference.store import DynamoStore
+
+
+class UnconditionalUpdateStore(DynamoStore):
+    """Marks QUEUED without ``ConditionExpression``: overwrites a consumer that got there first."""
+
+    def mark_queued(self, submission: Submission, sqs_message_id: str, now: Any) -> Record | None:
+        self._client.update_item(
+            TableName=self._table,
+            Key={"messageId": {"S": submission.message_id}},
+            UpdateExpression="SET #s = :q, updatedAt = :now, queuedAt = :now, sqsMessageId = :id",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":q": {"S": Status.QUEUED}, ":now": {"S": iso_millis(now)}, ":id": {"S": sqs_message_id}
+            },
+        )
+        return Record(submission.message_id, Status.QUEUED, submission.payload_hash)
+
+
+class PutItemStatusStore(DynamoStore):
+    """Writes the whole item again to change the status: clobbers every other field."""
+
+    def mark_queued(self, submission: Submission, sqs_message_id: str, now: Any) -> Record | None:
+        stamp = iso_millis(now)
+        item = {
+            "messageId": {"S": submission.message_id},
+            "type": {"S": submission.type},
+            "payload": {"S": submission.payload_json},
+            "payloadHash": {"S": submission.payload_hash},
+            "status": {"S": Status.QUEUED},
+            "createdAt": {"S": stamp},
+            "updatedAt": {"S": stamp},
+            "queuedAt": {"S": stamp},
+            "sqsMessageId": {"S": sqs_message_id},
+            "ttl": {"N": str(int(now.timestamp()) + 604_800)},
+            "version": {"N": "2"},
+        }
+        if submission.attributes is not None:
+            item["attributes"] = {"M": {k: {"S": v} for k, v in submission.attributes.items()}}
+        self._client.put_item(TableName=self._table, Item=item)
+        return Record(submission.message_id, Status.QUEUED, submission.payload_hash)
+
+
+class NoExpiryStore(DynamoStore):
+    """PutItem's condition forgets the expired-record clause: an expired id is never reusable."""
+
+    def put_pending(self, submission: Submission, now: Any, ttl_seconds: int, request_id: str | None) -> Record | None:
+        client = self._client
+        original = client.put_item
+
+        def put_item(**kwargs: Any) -> Any:
+            kwargs["ConditionExpression"] = "attribute_not_exists(messageId)"
+            kwargs.pop("ExpressionAttributeNames", None)
+            kwargs.pop("ExpressionAttributeValues", None)
+            return original(**kwargs)
+
+        self._client = _Proxy(client, put_item=put_item)
+        try:
+            return super().put_pending(submission, now, ttl_seconds, request_id)
+        finally:
+            self._client = client
+
+
+class UnconditionalPutStore(DynamoStore):
+    """Stores with an unconditional PutItem: a duplicate overwrites the record it duplicates."""
+
+    def put_pending(self, submission: Submission, now: Any, ttl_seconds: int, request_id: str | None) -> Record | None:
+        client = self._client
+        original = client.put_item
+
+        def put_item(**kwargs: Any) -> Any:
+            for key in ("ConditionExpression", "ExpressionAttributeNames", "ExpressionAttributeValues",
+                        "ReturnValuesOnConditionCheckFailure"):
+                kwargs.pop(key, None)
+            return original(**kwargs)
+
+        self._client = _Proxy(client, put_item=put_item)
+        try:
+            return super().put_pending(submission, now, ttl_seconds, request_id)
+        finally:
+            self._client = client
+
+
+class _Proxy:
+    """A client with some methods replaced."""
+
+    def __init__(self, client: Any, **methods: Any) -> None:
+        self._client, self._methods = client, methods
+
+    def __getattr__(self, name: str) -> Any:
+        return self._methods.get(name) or getattr(self._client, name)
+
+
+class UpdateBeforeSendIntake(Intake):
+    """Moves the record to QUEUED first, then sends: a failed send leaves a lost message."""
+
+    def submit(self, submission: Submission) -> Accepted:
+        existing = self._put(submission)
+        if existing is not None:
+            return existing
+        try:
+            self.store.mark_queued(submission, "not-sent-yet", self.clock())
+            self.queue.send(submission)
+        except (StoreError, QueueError) as exc:
+            raise errors.unavailable() if exc.retryable else errors.internal() from exc
+        return Accepted(submission.message_id, Status.QUEUED, duplicate=False)
+
+    def _put(self, submission: Submission) -> Accepted | None:
+        try:
+            existing = self.store.put_pending(submission, self.clock(), self.ttl_seconds, self.request_id)
+        except StoreError as exc:
+            raise errors.unavailable() from exc
+        if existing is None or existing.is_pending:
+            return None
+        if existing.payload_hash != submission.payload_hash:
+            raise errors.idempotency_conflict()
+        return Accepted(submission.message_id, str(existing.status), duplicate=True)
+
+
+class SwallowedQueueErrorQueue:
+    """Logs and ignores SQS errors, then carries on as if the message had been sent."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        from reference.queue import SqsQueue
+
+        self._queue = SqsQueue(client, queue_url)
+
+    def send(self, submission: Submission) -> str:
+        try:
+            return self._queue.send(submission)
+        except QueueError:
+            return "never-sent"
+
+
+class SuccessAfterFailedUpdateIntake(Intake):
+    """Answers 202 even when the PENDING -> QUEUED update failed."""
+
+    def submit(self, submission: Submission) -> Accepted:
+        try:
+            return super().submit(submission)
+        except ApiError as error:
+            if error.code == "SYSTEM_ERROR" and isinstance(error.__cause__, StoreError) and (
+                error.__cause__.operation == "dynamodb.UpdateItem"
+            ):
+                return Accepted(submission.message_id, Status.QUEUED, duplicate=False)
+            raise
+
+
+class _LeakyError(ApiError):
+    pass
+
+
+def _leaky_render(error: ApiError, request_id: str) -> dict[str, Any]:
+    answer = _error_response(error, request_id)
+    if error.code == "SYSTEM_ERROR" and error.__cause__ is not None:
+        body = json.loads(answer["body"])
+        body["error"]["message"] = f"{error.message} ({error.__cause__})"
+        answer["body"] = json.dumps(body)
+    return answer
+
+
+class ResendDuplicatesIntake(Intake):
+    """Replays a duplicate by sending it again ("the client asked twice, so send twice")."""
+
+    def submit(self, submission: Submission) -> Accepted:
+        accepted = super().submit(submission)
+        if accepted.duplicate:
+            self.queue.send(submission)
+        return accepted
+
+
+class NoResumeIntake(Intake):
+    """Treats a PENDING record like a finished one: an interrupted request is never completed."""
+
+    def submit(self, submission: Submission) -> Accepted:
+        existing = self.store.put_pending(submission, self.clock(), self.ttl_seconds, self.request_id)
+        if existing is not None:
+            if existing.payload_hash != submission.payload_hash:
+                raise errors.idempotency_conflict()
+            return Accepted(submission.message_id, str(existing.status), duplicate=True)
+        self.store = _AlreadyStored(self.store)
+        return super().submit(submission)
+
+
+class _AlreadyStored:
+    """Wraps a store whose put_pending already ran for this invocation."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def put_pending(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+class ConflictAsDuplicateIntake(Intake):
+    """Ignores the content fingerprint: other content under a used id is answered as a duplicate."""
+
+    def submit(self, submission: Submission) -> Accepted:
+        try:
+            return super().submit(submission)
+        except ApiError as error:
+            if error.code == "IDEMPOTENCY_CONFLICT":
+                return Accepted(submission.message_id, Status.QUEUED, duplicate=True)
+            raise
+
+
+class RollbackMarksFailedStore(DynamoStore):
+    """"Rolls back" a failed send by marking the record FAILED: a retry can never complete it."""
+
+    def note_enqueue_failure(self, submission: Submission, error: str, now: Any) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key={"messageId": {"S": submission.message_id}},
+            UpdateExpression="SET #s = :failed, lastError = :e",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":failed": {"S": Status.FAILED}, ":e": {"S": error}},
+        )
+
+
+def _no_retry_after(error: ApiError, request_id: str) -> dict[str, Any]:
+    answer = _error_response(error, request_id)
+    answer["headers"].pop("Retry-After", None)
+    return answer
+
+
+def _all_errors_retryable(error: ApiError, request_id: str) -> dict[str, Any]:
+    """Every SYSTEM_ERROR as 503 "try again": AccessDenied is then retried for ever."""
+    if error.code == "SYSTEM_ERROR":
+        error = errors.unavailable()
+    return _error_response(error, request_id)
+
+
+unconditional_update = build_handler(store=UnconditionalUpdateStore)
+put_item_for_status = build_handler(store=PutItemStatusStore)
+update_before_send = build_handler(intake=UpdateBeforeSendIntake)
+swallowed_sqs_error = build_handler(queue=SwallowedQueueErrorQueue)
+success_after_failed_update = build_handler(intake=SuccessAfterFailedUpdateIntake)
+exception_text_in_error = build_handler(render_error=_leaky_render)
+duplicates_sent_again = build_handler(intake=ResendDuplicatesIntake)
+no_resume_of_pending = build_handler(intake=NoResumeIntake)
+conflict_as_duplicate = build_handler(intake=ConflictAsDuplicateIntake)
+expired_never_replaced = build_handler(store=NoExpiryStore)
+rollback_marks_failed = build_handler(store=RollbackMarksFailedStore)
+no_retry_after = build_handler(render_error=_no_retry_after)
+unconditional_put = build_handler(store=UnconditionalPutStore)
+access_denied_as_503 = build_handler(render_error=_all_errors_retryable)
+
+# variant -> (the bug in words, the invariant expected to catch it)
+VARIANTS: dict[str, tuple[str, str]] = {
+    "unconditional_update": ("status update without a condition", "statuses_only_move_forward"),
+    "put_item_for_status": ("PutItem instead of UpdateItem for the status", "metadata_never_changes"),
+    "update_before_send": ("status set to QUEUED before the message is sent", "queued_records_were_sent"),
+    "swallowed_sqs_error": ("SQS errors swallowed", "queued_records_were_sent"),
+    "success_after_failed_update": ("2xx after a failed status update", "accepted_requests_are_queued"),
+    "exception_text_in_error": ("exception text in SYSTEM_ERROR", "errors_are_documented_and_leak_nothing"),
+    "duplicates_sent_again": ("duplicate replays sent again", "one_message_per_id_unless_disturbed"),
+    "no_resume_of_pending": ("no resume of a PENDING record", "answers_are_allowed"),
+    "conflict_as_duplicate": ("conflicting payload answered as a duplicate", "answers_are_allowed"),
+    "expired_never_replaced": ("expired records never replaced", "answers_are_allowed"),
+    "rollback_marks_failed": ("rollback marks the record FAILED", "sqs_failure_rolls_back"),
+    "no_retry_after": ("503 without Retry-After", "errors_are_documented_and_leak_nothing"),
+    "unconditional_put": ("unconditional PutItem overwrites duplicates", "metadata_never_changes"),
+    "access_denied_as_503": ("AccessDenied answered 503 (retry for ever)", "answers_are_allowed"),
+}
