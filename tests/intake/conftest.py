@@ -1,0 +1,186 @@
+"""Shared fixtures for the black-box tests of the reference handler (DESIGN.md section 1).
+
+Helpers live here as fixtures: with ``pythonpath = ["tests"]`` a helper module in this folder
+would be importable only as ``reference.<name>``, next to the package under test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from model.driver import LambdaContext
+from model.events import Response, api_event
+from model.plans import Race, RaceKind
+from model.sandbox import Sandbox, start
+
+STATUS_UPDATE_FIELDS = frozenset(
+    {"status", "updatedAt", "queuedAt", "sqsMessageId", "version", "lastError", "enqueueAttempts"}
+)
+
+
+def canonical(value: Any) -> str:
+    """Canonical JSON: sorted keys, no whitespace, UTF-8 text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@pytest.fixture
+def message() -> dict[str, Any]:
+    """A valid submission body, fresh for every test."""
+    return {"type": "order.created", "payload": {"orderId": "o-1", "amount": 12}}
+
+
+@pytest.fixture
+def content_id() -> Callable[..., str]:
+    """The content-derived id: SHA-256 hex of the canonical ``{type, payload, attributes}``."""
+
+    def derive(type_: str, payload: Any, attributes: dict[str, str] | None = None) -> str:
+        content = {"type": type_, "payload": payload, "attributes": attributes or {}}
+        return hashlib.sha256(canonical(content).encode("utf-8")).hexdigest()
+
+    return derive
+
+
+@pytest.fixture
+def operations(sandbox: Sandbox) -> Callable[[], list[str]]:
+    """The AWS operations the handler attempted so far, one entry per HTTP attempt."""
+    return lambda: [attempt.operation for attempt in sandbox.injector.attempts]
+
+
+@pytest.fixture
+def queued(sandbox: Sandbox) -> Callable[[], list[dict[str, Any]]]:
+    """The queue's message bodies, parsed as JSON."""
+    return lambda: [json.loads(body) for body, _ in sandbox.messages()]
+
+
+@pytest.fixture
+def nothing_happened(sandbox: Sandbox) -> Callable[[], None]:
+    """Asserts that no item, no message and no AWS call exists."""
+
+    def check() -> None:
+        assert {} == sandbox.items()
+        assert [] == sandbox.messages()
+        assert [] == sandbox.injector.attempts
+
+    return check
+
+
+@pytest.fixture(scope="session")
+def dynamodb(handler: Any) -> Any:
+    """A DynamoDB client for direct writes by "other writers" (use inside ``injector.pause()``)."""
+    return start().client("dynamodb")
+
+
+@pytest.fixture(scope="session")
+def sqs(handler: Any) -> Any:
+    """An SQS client for the tests' own reads (use inside ``injector.pause()``)."""
+    return start().client("sqs")
+
+
+@pytest.fixture
+def write(sandbox: Sandbox, dynamodb: Any) -> Callable[..., None]:
+    """Another writer's direct ``SET`` on an item: ``write(id, status={"S": "PROCESSING"})``."""
+
+    def update(message_id: str, **values: dict[str, str]) -> None:
+        names = {f"#a{i}": name for i, name in enumerate(values)}
+        typed = {f":v{i}": value for i, value in enumerate(values.values())}
+        assignments = ", ".join(f"#a{i} = :v{i}" for i in range(len(values)))
+        with sandbox.injector.pause():
+            dynamodb.update_item(
+                TableName=sandbox.table_name,
+                Key={"messageId": {"S": message_id}},
+                UpdateExpression=f"SET {assignments}",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=typed,
+            )
+
+    return update
+
+
+@pytest.fixture
+def expire(write: Callable[..., None]) -> Callable[[str], None]:
+    """Moves an item's ``ttl`` into the past: expired, still readable, not yet deleted."""
+    return lambda message_id: write(message_id, ttl={"N": str(int(time.time()) - 3600)})
+
+
+@pytest.fixture
+def raw_item(sandbox: Sandbox, dynamodb: Any) -> Callable[[str], dict[str, Any]]:
+    """An item exactly as DynamoDB returns it (typed attribute values), read consistently."""
+
+    def read(message_id: str) -> dict[str, Any]:
+        with sandbox.injector.pause():
+            response = dynamodb.get_item(
+                TableName=sandbox.table_name,
+                Key={"messageId": {"S": message_id}},
+                ConsistentRead=True,
+            )
+        return dict(response.get("Item", {}))
+
+    return read
+
+
+@pytest.fixture
+def invoke_raw(handler: Any, sandbox: Sandbox) -> Callable[..., Response]:
+    """Calls the handler with any event, without the driver refreshing its environment."""
+
+    def invoke(event: Any, request_id: str = "ctx-req") -> Response:
+        return Response.parse(handler(event, LambdaContext(request_id)))
+
+    return invoke
+
+
+@pytest.fixture
+def post_event() -> Callable[..., dict[str, Any]]:
+    """``POST /messages`` with exactly the given headers (no default Content-Type)."""
+
+    def build(
+        body: str | bytes | None,
+        headers: dict[str, str] | None = None,
+        *,
+        base64_encoded: bool = False,
+        request_id: str = "req-post",
+    ) -> dict[str, Any]:
+        return api_event(
+            "POST",
+            "/messages",
+            body,
+            headers,
+            base64_encoded=base64_encoded,
+            request_id=request_id,
+        )
+
+    return build
+
+
+@pytest.fixture
+def capture_before(
+    sandbox: Sandbox, raw_item: Callable[[str], dict[str, Any]]
+) -> Callable[[str, str], list[dict[str, Any]]]:
+    """Snapshots an item (typed, as DynamoDB holds it) just before the first attempt of a call.
+
+    It uses the injector's race hook as an observer: the "race" only reads.
+
+    ``snapshots = capture_before("sqs.SendMessage", "id-1")`` fills ``snapshots`` with one
+    item when the handler reaches that call: e.g. the record exactly as PutItem created it.
+    """
+
+    def plan(operation: str, message_id: str) -> list[dict[str, Any]]:
+        snapshots: list[dict[str, Any]] = []
+        sandbox.injector.plan_race(
+            Race(operation, RaceKind.COMPETING_INVOCATION),
+            lambda: snapshots.append(raw_item(message_id)),
+        )
+        return snapshots
+
+    return plan
+
+
+@pytest.fixture
+def immutable() -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """An item without its status-update fields: what must never change after creation."""
+    return lambda item: {k: v for k, v in item.items() if k not in STATUS_UPDATE_FIELDS}
