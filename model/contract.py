@@ -42,7 +42,9 @@ class Content:
     attributes: tuple[tuple[str, str], ...] | None = None
 
     @classmethod
-    def of(cls, type_: str, payload: Mapping[str, Any], attributes: Mapping[str, str] | None = None) -> Content:
+    def of(
+        cls, type_: str, payload: Mapping[str, Any], attributes: Mapping[str, str] | None = None
+    ) -> Content:
         pairs = None if attributes is None else tuple(sorted(attributes.items()))
         return cls(type_, canonical(payload), pairs)
 
@@ -55,7 +57,7 @@ class Content:
         return dict(self.attributes or ())
 
     def fingerprint(self) -> str:
-        """SHA-256 of the canonical ``{type, payload, attributes}`` (absent attributes count as {})."""
+        """SHA-256 of canonical ``{type, payload, attributes}``; absent attributes count as {}."""
         document = {"type": self.type, "payload": self.payload, "attributes": self.attribute_map}
         return hashlib.sha256(canonical(document).encode("utf-8")).hexdigest()
 
@@ -75,7 +77,9 @@ class Rejection:
 
 
 def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
@@ -109,7 +113,9 @@ def _strict_json(raw: bytes) -> Any:
     def no_constants(name: str) -> Any:
         raise ValueError(name)
 
-    value = json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicates, parse_constant=no_constants)
+    value = json.loads(
+        raw.decode("utf-8"), object_pairs_hook=no_duplicates, parse_constant=no_constants
+    )
     canonical(value).encode("utf-8")  # a lone surrogate cannot be encoded
     return value
 
@@ -144,14 +150,20 @@ def _judge_submission(event: Mapping[str, Any]) -> Submission | Rejection:
     if media is not None:
         kind, *params = [part.strip().lower() for part in media.split(";")]
         charsets = [p.split("=", 1)[1].strip('" ') for p in params if p.startswith("charset=")]
-        json_kind = kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
+        json_kind = kind == "application/json" or (
+            kind.startswith("application/") and kind.endswith("+json")
+        )
         if not json_kind or any(c not in ("utf-8", "utf8") for c in charsets):
             return Rejection(415, "UNSUPPORTED_MEDIA_TYPE")
     body = event.get("body")
     if not isinstance(body, str) or not body:
         return Rejection(400, "VALIDATION_ERROR")
     try:
-        raw = base64.b64decode(body, validate=True) if event.get("isBase64Encoded") else body.encode("utf-8")
+        raw = (
+            base64.b64decode(body, validate=True)
+            if event.get("isBase64Encoded")
+            else body.encode("utf-8")
+        )
     except ValueError:
         return Rejection(400, "VALIDATION_ERROR")
     if len(raw) > MAX_BODY_BYTES:

@@ -1,4 +1,4 @@
-"""Invokes a handler inside the sandbox and reads its answer: the harness's one entry to the handler."""
+"""Invokes a handler inside the sandbox and reads its answer: the harness's one way in."""
 
 from __future__ import annotations
 
@@ -26,16 +26,21 @@ def load_handler(spec: str) -> Handler:
     """Import ``module:function`` (from PYTHONPATH). Call only after the sandbox has started."""
     module_name, sep, function_name = spec.partition(":")
     if not sep or not module_name or not function_name:
-        raise HandlerLoadError(f"--handler {spec!r}: expected module:function, e.g. {DEFAULT_HANDLER}")
+        raise HandlerLoadError(
+            f"--handler {spec!r}: expected module:function, e.g. {DEFAULT_HANDLER}"
+        )
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise HandlerLoadError(
-            f"--handler {spec!r}: cannot import {module_name!r} ({exc}); is its folder on PYTHONPATH?"
+            f"--handler {spec!r}: cannot import {module_name!r} ({exc}); "
+            "is its folder on PYTHONPATH?"
         ) from exc
     handler = getattr(module, function_name, None)
     if not callable(handler):
-        raise HandlerLoadError(f"--handler {spec!r}: {module_name} has no callable {function_name!r}")
+        raise HandlerLoadError(
+            f"--handler {spec!r}: {module_name} has no callable {function_name!r}"
+        )
     return handler  # type: ignore[no-any-return]
 
 
@@ -78,8 +83,12 @@ class Driver:
             return Crashed(str(crash))
         return Response.parse(answer)
 
-    def submit(self, message: dict[str, Any] | str | bytes, headers: dict[str, str] | None = None,
-               **options: Any) -> Response | Crashed:
+    def submit(
+        self,
+        message: dict[str, Any] | str | bytes,
+        headers: dict[str, str] | None = None,
+        **options: Any,
+    ) -> Response | Crashed:
         options.setdefault("request_id", self.next_request_id())
         return self.invoke(submit_event(message, headers, **options))
 

@@ -1,4 +1,4 @@
-"""API Gateway REST proxy events (payload format 1.0) and responses, as the harness sends and reads them."""
+"""API Gateway REST proxy events (payload format 1.0) and responses, as the harness uses them."""
 
 from __future__ import annotations
 
@@ -64,7 +64,9 @@ def submit_event(
 
 def get_event(message_id: str, *, request_id: str = "req-0") -> dict[str, Any]:
     return api_event(
-        "GET", f"/messages/{message_id}", request_id=request_id,
+        "GET",
+        f"/messages/{message_id}",
+        request_id=request_id,
         path_parameters={"messageId": message_id},
     )
 

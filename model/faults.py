@@ -28,12 +28,14 @@ _SERVICES = {"DynamoDB_20120810": "dynamodb", "AmazonSQS": "sqs"}
 _ATTEMPT = re.compile(r"attempt=(\d+)(?:;\s*max=(\d+))?")
 
 
-class InvocationCrashed(BaseException):  # noqa: N818 - it is an event, not an error to handle
+class InvocationCrashed(BaseException):
     """The invocation died at this call, like a Lambda timeout. A BaseException on purpose:
     handler code that catches ``Exception`` must not be able to answer after its own death."""
 
 
-def _dynamodb_error(status: int, code: str, prefix: str = "com.amazonaws.dynamodb.v20120810") -> WireResponse:
+def _dynamodb_error(
+    status: int, code: str, prefix: str = "com.amazonaws.dynamodb.v20120810"
+) -> WireResponse:
     body = json.dumps({"__type": f"{prefix}#{code}", "message": f"injected {code}"})
     return status, {"x-amzn-ErrorType": code, "Content-Type": "application/x-amz-json-1.0"}, body
 
@@ -50,7 +52,9 @@ def _sqs_error(status: int, code: str, fault: str) -> WireResponse:
 
 
 ERROR_RESPONSES: dict[tuple[str, FaultKind], WireResponse] = {
-    ("dynamodb", FaultKind.THROTTLE): _dynamodb_error(400, "ProvisionedThroughputExceededException"),
+    ("dynamodb", FaultKind.THROTTLE): _dynamodb_error(
+        400, "ProvisionedThroughputExceededException"
+    ),
     ("dynamodb", FaultKind.SERVER_ERROR): _dynamodb_error(500, "InternalServerError"),
     ("dynamodb", FaultKind.ACCESS_DENIED): _dynamodb_error(
         400, "AccessDeniedException", "com.amazon.coral.service"
@@ -133,7 +137,9 @@ class Injector:
 
     def plan_race(self, race: Race, action: Callable[[], None]) -> None:
         """Run ``action`` (uninjected) just before the chosen attempt reaches the service."""
-        self.races.append(_ArmedRace(race.operation, race.after, 1, label=str(race.kind), action=action))
+        self.races.append(
+            _ArmedRace(race.operation, race.after, 1, label=str(race.kind), action=action)
+        )
 
     def clear(self) -> None:
         """Stop planned faults and races; the record of what happened stays."""
@@ -157,7 +163,8 @@ class Injector:
 
     def active(self) -> bool:
         return any(
-            armed.times is None or armed.fired < armed.times for armed in [*self.faults, *self.races]
+            armed.times is None or armed.fired < armed.times
+            for armed in [*self.faults, *self.races]
         )
 
     def intercept(self, request: Any, proceed: Proceed) -> WireResponse | None:
@@ -179,7 +186,9 @@ class Injector:
         return self._inject(kind, operation, request, proceed)
 
     @staticmethod
-    def _inject(kind: FaultKind, operation: str, request: Any, proceed: Proceed) -> WireResponse | None:
+    def _inject(
+        kind: FaultKind, operation: str, request: Any, proceed: Proceed
+    ) -> WireResponse | None:
         url = str(request.url)
         if kind is FaultKind.CRASH:
             raise InvocationCrashed(f"invocation crashed at {operation}")

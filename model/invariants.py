@@ -87,7 +87,11 @@ def statuses_only_move_forward(step: Step, memory: Memory) -> list[str]:
             problems.append(f"record {message_id} has unknown status {record.get('status')!r}")
             continue
         old = step.before.status(message_id)
-        if old is not None and _same_generation(step, message_id) and not lifecycle.reachable(old, new):
+        if (
+            old is not None
+            and _same_generation(step, message_id)
+            and not lifecycle.reachable(old, new)
+        ):
             problems.append(f"record {message_id} went back from {old} to {new}")
     return problems
 
@@ -148,13 +152,18 @@ def metadata_never_changes(step: Step, memory: Memory) -> list[str]:
         for field in sorted((set(old) | set(new)) - STATUS_UPDATE_FIELDS):
             if old.get(field) != new.get(field):
                 problems.append(
-                    f"record {message_id}: {field} changed from {old.get(field)!r} to {new.get(field)!r}"
+                    f"record {message_id}: {field} changed "
+                    f"from {old.get(field)!r} to {new.get(field)!r}"
                 )
     return problems
 
 
-def _check_new_record(message_id: str, record: Mapping[str, Any], content: Content, now: int) -> list[str]:
-    problems = [f"record {message_id} lacks {field}" for field in sorted(CREATION_FIELDS - set(record))]
+def _check_new_record(
+    message_id: str, record: Mapping[str, Any], content: Content, now: int
+) -> list[str]:
+    problems = [
+        f"record {message_id} lacks {field}" for field in sorted(CREATION_FIELDS - set(record))
+    ]
     try:
         payload = json.loads(record.get("payload", ""))
     except (TypeError, ValueError):
@@ -178,7 +187,9 @@ def _check_new_record(message_id: str, record: Mapping[str, Any], content: Conte
     ]
     for field in ("createdAt", "updatedAt"):
         if field in record and not TIMESTAMP.match(str(record[field])):
-            problems.append(f"record {message_id}: {field} {record[field]!r} is not ISO-8601 UTC millis")
+            problems.append(
+                f"record {message_id}: {field} {record[field]!r} is not ISO-8601 UTC millis"
+            )
     ttl = record.get("ttl")
     if not isinstance(ttl, int) or ttl <= now:
         problems.append(f"record {message_id}: ttl {ttl!r} is not a future epoch second")
@@ -223,13 +234,19 @@ def accepted_requests_are_queued(step: Step, memory: Memory) -> list[str]:
         return []
     request, problems = step.request, []
     if body.get("messageId") != request.message_id:
-        problems.append(f"answer names messageId {body.get('messageId')!r}, expected {request.message_id}")
+        problems.append(
+            f"answer names messageId {body.get('messageId')!r}, expected {request.message_id}"
+        )
     status = step.after.status(request.message_id)
     if not lifecycle.at_least_queued(status):
-        problems.append(f"answered {step.answer.status} but record {request.message_id} is {status}")
+        problems.append(
+            f"answered {step.answer.status} but record {request.message_id} is {status}"
+        )
     elif body.get("status") != status:
         problems.append(f"answer says status {body.get('status')!r} but the record is {status}")
-    if not any(_queued_body_matches(m.body, request) for m in step.after.messages_for(request.message_id)):
+    if not any(
+        _queued_body_matches(m.body, request) for m in step.after.messages_for(request.message_id)
+    ):
         problems.append(f"no queue message for {request.message_id} carries the submitted content")
     return problems
 
@@ -254,7 +271,9 @@ def _lookup_shows_record(step: Step, body: Mapping[str, Any]) -> list[str]:
         if body.get(field) != record.get(field)
     ]
     if "payload" in body:
-        problems.append("GET shows the payload; the public view has id, type, status and timestamps")
+        problems.append(
+            "GET shows the payload; the public view has id, type, status and timestamps"
+        )
     return problems
 
 
@@ -271,7 +290,10 @@ def sqs_failure_rolls_back(step: Step, memory: Memory) -> list[str]:
         return []
     status = step.after.status(request.message_id)
     if status is not Status.PENDING:
-        return [f"SendMessage failed and the answer was {answer.status}, but the record is {status}, not PENDING"]
+        return [
+            f"SendMessage failed and the answer was {answer.status}, "
+            f"but the record is {status}, not PENDING"
+        ]
     return []
 
 
@@ -283,20 +305,28 @@ def errors_are_documented_and_leak_nothing(step: Step, memory: Memory) -> list[s
     if answer is None or answer.crashed or answer.ok:
         return []
     if not isinstance(answer.body, dict) or set(answer.body) != {"error"}:
-        return [f"error answer {answer.status} is not {{'error': {{...}}}}: {answer.raw_body[:200]!r}"]
+        return [
+            f"error answer {answer.status} is not {{'error': {{...}}}}: {answer.raw_body[:200]!r}"
+        ]
     error, problems = answer.body["error"], []
     if not isinstance(error, dict):
         return [f"error answer {answer.status} has a non-object 'error': {error!r}"]
     code = error.get("code")
-    expected_keys = {"code", "message", "requestId"} | ({"details"} if code == "VALIDATION_ERROR" else set())
+    expected_keys = {"code", "message", "requestId"} | (
+        {"details"} if code == "VALIDATION_ERROR" else set()
+    )
     if set(error) != expected_keys:
         problems.append(f"error body has keys {sorted(error)}, expected {sorted(expected_keys)}")
     if code not in ERROR_STATUSES:
         problems.append(f"undocumented error code {code!r}")
     elif answer.status not in ERROR_STATUSES[code]:
-        problems.append(f"{code} came with HTTP {answer.status}, documented {sorted(ERROR_STATUSES[code])}")
+        problems.append(
+            f"{code} came with HTTP {answer.status}, documented {sorted(ERROR_STATUSES[code])}"
+        )
     text = json.dumps({k: v for k, v in error.items() if k != "details"})
-    leaks = LEAK_PATTERNS.findall(text) + [secret for secret in memory.secrets if secret and secret in text]
+    leaks = LEAK_PATTERNS.findall(text) + [
+        secret for secret in memory.secrets if secret and secret in text
+    ]
     if leaks:
         problems.append(f"error body reveals internals {sorted(set(leaks))}: {text[:200]}")
     if answer.status == 503 and "retry-after" not in answer.headers:
@@ -318,7 +348,8 @@ def refusals_write_nothing(step: Step, memory: Memory) -> list[str]:
         problems.append(f"{len(step.after.messages) - len(step.before.messages)} message(s) sent")
     if dict(step.after.records) != dict(step.before.records):
         changed = sorted(
-            key for key in set(step.after.records) | set(step.before.records)
+            key
+            for key in set(step.after.records) | set(step.before.records)
             if step.after.records.get(key) != step.before.records.get(key)
         )
         problems.append(f"records changed: {changed}")
@@ -349,9 +380,8 @@ def violations(step: Step, memory: Memory) -> list[tuple[str, str]]:
 def remember(step: Step, memory: Memory) -> None:
     """Update the memory with what the step established (call after checking it)."""
     request = step.request
-    if step.injected:
-        if isinstance(request, Submission):
-            memory.uncertain.add(request.message_id)
+    if step.injected and isinstance(request, Submission):
+        memory.uncertain.add(request.message_id)
     vanishing = any(kind == "race:record_vanishes" for _, kind in step.injected)
     if isinstance(request, Submission) and vanishing:
         memory.vanished.add(request.message_id)

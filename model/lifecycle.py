@@ -28,12 +28,24 @@ STATUS_UPDATE_FIELDS = frozenset(
 )
 # Attributes the record must carry from creation on.
 CREATION_FIELDS = frozenset(
-    {"messageId", "type", "payload", "payloadHash", "status", "createdAt", "updatedAt", "ttl", "version"}
+    {
+        "messageId",
+        "type",
+        "payload",
+        "payloadHash",
+        "status",
+        "createdAt",
+        "updatedAt",
+        "ttl",
+        "version",
+    }
 )
 
 
 def parse(value: object) -> Status | None:
     """The status named by a stored value, or None for anything the contract does not know."""
+    if not isinstance(value, str):
+        return None
     try:
         return Status(value)
     except ValueError:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import collections
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import attrs
 from hypothesis import strategies as st
@@ -20,12 +20,12 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precon
 
 from model import contract, invariants, lifecycle
 from model import strategies as strat
-from model.contract import Lookup, Rejection, Submission
+from model.contract import Lookup, Submission
 from model.driver import Crashed, Driver, Handler
 from model.events import Response, get_event
 from model.invariants import Memory, Step
 from model.observed import Answer, QueueMessage, Snapshot
-from model.plans import Fault, FaultKind, Race, RaceKind
+from model.plans import Fault, Race, RaceKind
 from model.sandbox import QUEUE_NAME, Sandbox, start
 
 STORY_LINES = 12
@@ -49,6 +49,19 @@ class RunStats:
 
 
 STATS = RunStats()
+
+
+@attrs.define
+class LastFailure:
+    """The story of the last failing run. Hypothesis replays the shrunk run last, so after a
+    failed test this holds the minimal story: what ``--save-scenario`` writes out."""
+
+    story: list[StoryStep] = attrs.Factory(list)
+    invariant: str = ""
+    problems: list[str] = attrs.Factory(list)
+
+
+LAST_FAILURE = LastFailure()
 
 
 @attrs.frozen
@@ -76,11 +89,11 @@ class IntakeMachine(RuleBasedStateMachine):
         super().__init__()
         self.sandbox: Sandbox = start()
         self.sandbox.reset()
-        self.driver = Driver(self.handler, self.sandbox)
+        self.driver = Driver(cast(Handler, self.handler), self.sandbox)
         self.memory = Memory(secrets=(self.sandbox.table_name, self.sandbox.queue_url, QUEUE_NAME))
         self.snapshot = self.observe()
         self.unfinished: dict[str, dict[str, Any]] = {}
-        """Submissions that failed or got no answer, by "id (fingerprint)": liveness retries them."""
+        """Submissions that failed or got no answer, by "id (fingerprint)", for liveness."""
         self.story: list[StoryStep] = []
         self.last_step: Step | None = None
         self.current: tuple[dict[str, Any], str] | None = None
@@ -99,8 +112,13 @@ class IntakeMachine(RuleBasedStateMachine):
 
     def fail(self, invariant_name: str, problems: list[str]) -> None:
         self.failed = True
+        LAST_FAILURE.story, LAST_FAILURE.invariant = list(self.story), invariant_name
+        LAST_FAILURE.problems = list(problems)
         recent = self.story[-STORY_LINES:]
-        lines = [f"  {i}. {step.text}" for i, step in enumerate(recent, len(self.story) - len(recent) + 1)]
+        lines = [
+            f"  {i}. {step.text}"
+            for i, step in enumerate(recent, len(self.story) - len(recent) + 1)
+        ]
         broken = "\n".join(f"  - {problem}" for problem in problems)
         raise AssertionError(
             f"invariant {invariant_name} broken:\n{broken}\nthe story so far:\n" + "\n".join(lines)
@@ -136,11 +154,15 @@ class IntakeMachine(RuleBasedStateMachine):
         if isinstance(request, Submission):
             STATS.submit_steps += 1
             STATS.seconds_in_submits += elapsed
-        calls = ", ".join(f"{a.operation}#{a.attempt}:{a.outcome}" for a in attempts) or "no AWS call"
+        calls = (
+            ", ".join(f"{a.operation}#{a.attempt}:{a.outcome}" for a in attempts) or "no AWS call"
+        )
         self.tell(
             "invoke",
             f"{label} -> {answer.describe()}  [{calls}]",
-            event=event, status=answer.status, code=answer.code,
+            event=event,
+            status=answer.status,
+            code=answer.code,
             record=after.status(message_id) if message_id else None,
             messages=len(after.messages_for(message_id)) if message_id else None,
         )
@@ -155,7 +177,7 @@ class IntakeMachine(RuleBasedStateMachine):
         return answer
 
     def quiet_step(self, text: str, action: str, **detail: Any) -> None:
-        """A step by another actor (not the handler): re-observe, so it is not blamed on the handler."""
+        """A step by another actor: re-observe, so its writes are not blamed on the handler."""
         self.snapshot = self.observe()
         self.last_step = None
         self.tell(action, text, **detail)
@@ -190,14 +212,20 @@ class IntakeMachine(RuleBasedStateMachine):
     @rule(request=requests)
     def read_record(self, request: strat.SubmitRequest) -> None:
         message_id = self.id_of(request)
-        self.invoke(get_event(message_id, request_id=self.driver.next_request_id()), f"GET /messages/{message_id}")
+        self.invoke(
+            get_event(message_id, request_id=self.driver.next_request_id()),
+            f"GET /messages/{message_id}",
+        )
 
     @precondition(lambda self: bool(self.unfinished))
     @rule(data=st.data())
     def retry_unfinished_request(self, data: st.DataObject) -> None:
         key = data.draw(st.sampled_from(sorted(self.unfinished)), label="retry")
         event = dict(self.unfinished[key])
-        event["requestContext"] = {**event["requestContext"], "requestId": self.driver.next_request_id()}
+        event["requestContext"] = {
+            **event["requestContext"],
+            "requestId": self.driver.next_request_id(),
+        }
         self.invoke(event, f"retry the unfinished request for {key}")
 
     @staticmethod
@@ -219,7 +247,9 @@ class IntakeMachine(RuleBasedStateMachine):
         self.quiet_step(f"plan a race: {race.describe()}", "race", race=race)
 
     @rule(target=requests, request=strat.submit_requests(), fault=strat.submit_faults)
-    def submit_while_a_call_fails(self, request: strat.SubmitRequest, fault: Fault) -> strat.SubmitRequest:
+    def submit_while_a_call_fails(
+        self, request: strat.SubmitRequest, fault: Fault
+    ) -> strat.SubmitRequest:
         self.plan_fault(fault)
         self.send(request, f"submit {request!r}")
         return request
@@ -271,7 +301,11 @@ class IntakeMachine(RuleBasedStateMachine):
         """A consumer's conditional transition; only for a message it could have received."""
         current = self.observe()
         old = current.status(message_id)
-        if old is None or status not in lifecycle.TRANSITIONS[old] or not current.messages_for(message_id):
+        if (
+            old is None
+            or status not in lifecycle.TRANSITIONS[old]
+            or not current.messages_for(message_id)
+        ):
             return False
         with self.sandbox.injector.pause():
             self.admin("dynamodb").update_item(
@@ -281,7 +315,9 @@ class IntakeMachine(RuleBasedStateMachine):
                 ConditionExpression="#s = :old",
                 ExpressionAttributeNames={"#s": "status", "#v": "version"},
                 ExpressionAttributeValues={
-                    ":new": {"S": status}, ":old": {"S": old}, ":one": {"N": "1"},
+                    ":new": {"S": status},
+                    ":old": {"S": old},
+                    ":one": {"N": "1"},
                     ":now": {"S": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())},
                 },
             )
@@ -302,7 +338,7 @@ class IntakeMachine(RuleBasedStateMachine):
 
     @rule(request=requests, actor=strat.other_actors)
     def another_actor_acts(self, request: strat.SubmitRequest, actor: str) -> None:
-        """A consumer moves the record on, another writer adds an attribute, or the record expires."""
+        """A consumer moves the record on, another writer adds an attribute, or it expires."""
         message_id = self.id_of(request)
         if actor == "consumer moves on":
             done = self.advance(message_id, lifecycle.Status.PROCESSING) or self.advance(
@@ -315,7 +351,9 @@ class IntakeMachine(RuleBasedStateMachine):
             if done:  # a replacement is a new record: its message comes on top of the old one's
                 self.memory.uncertain.add(message_id)
         outcome = "" if done else " (nothing to do)"
-        self.quiet_step(f"{actor}: {message_id}{outcome}", "actor", actor=actor, message_id=message_id)
+        self.quiet_step(
+            f"{actor}: {message_id}{outcome}", "actor", actor=actor, message_id=message_id
+        )
 
     def annotate(self, message_id: str) -> bool:
         if message_id not in self.snapshot.records:
@@ -325,7 +363,9 @@ class IntakeMachine(RuleBasedStateMachine):
                 TableName=self.sandbox.table_name,
                 Key={"messageId": {"S": message_id}},
                 UpdateExpression="SET note = :note",
-                ExpressionAttributeValues={":note": {"S": f"added by another writer at step {len(self.story)}"}},
+                ExpressionAttributeValues={
+                    ":note": {"S": f"added by another writer at step {len(self.story)}"}
+                },
             )
         return True
 
@@ -349,19 +389,23 @@ class IntakeMachine(RuleBasedStateMachine):
         for _ in range(3):
             for key in sorted(self.unfinished):
                 event = dict(self.unfinished[key])
-                event["requestContext"] = {**event["requestContext"], "requestId": self.driver.next_request_id()}
+                event["requestContext"] = {
+                    **event["requestContext"],
+                    "requestId": self.driver.next_request_id(),
+                }
                 self.invoke(event, f"liveness: retry the unfinished request for {key}")
                 self.model_invariants_hold()
         stuck = sorted(self.unfinished)
         pending = sorted(
-            message_id for message_id in self.snapshot.records
-            if self.snapshot.live(message_id) and self.snapshot.status(message_id) is lifecycle.Status.PENDING
+            message_id
+            for message_id in self.snapshot.records
+            if self.snapshot.live(message_id)
+            and self.snapshot.status(message_id) is lifecycle.Status.PENDING
         )
-        if stuck or pending:
-            self.fail(
-                "liveness",
-                [f"once faults stopped, retries did not finish {stuck or ''} {pending and f'records still PENDING: {pending}' or ''}".strip()],
-            )
+        problems = [f"once faults stopped, retries did not finish {key}" for key in stuck]
+        problems += [f"once faults stopped, record {key} is still PENDING" for key in pending]
+        if problems:
+            self.fail("liveness", problems)
 
 
 def machine_for(handler: Handler, name: str = "IntakeMachine") -> type[IntakeMachine]:

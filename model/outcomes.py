@@ -99,7 +99,9 @@ def allowed(
     record_id = request.message_id
     if not before.live(record_id):
         base = {Outcome(202, None, False)}
-    elif stored_content is not None and stored_content.fingerprint() != request.content.fingerprint():
+    elif (
+        stored_content is not None and stored_content.fingerprint() != request.content.fingerprint()
+    ):
         base = {Outcome(409, "IDEMPOTENCY_CONFLICT")}
     elif lifecycle.at_least_queued(before.status(record_id)):
         base = {Outcome(200, None, True)}

@@ -28,11 +28,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     profiles.load()
-    config.addinivalue_line("markers", "zoo: runs the harness against a deliberately broken handler")
+    config.addinivalue_line(
+        "markers", "zoo: runs the harness against a deliberately broken handler"
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"queuecheck: handler {config.getoption('--handler')}, hypothesis profile {profiles.current()}"
+    handler = config.getoption("--handler")
+    return f"queuecheck: handler {handler}, hypothesis profile {profiles.current()}"
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,7 @@ DANGEROUS_ENVIRONMENT = (
 )
 
 
-class RealAWSRefused(BaseException):  # noqa: N818 - a stop, not an error a handler may catch
+class RealAWSRefused(BaseException):
     """A request was about to leave the sandbox. BaseException so no handler can swallow it."""
 
 
@@ -98,7 +98,7 @@ class Sandbox:
         """A new client for the harness's own reads and races (call inside ``injector.pause()``)."""
         import boto3
 
-        return boto3.session.Session(region_name=REGION).client(service)
+        return boto3.session.Session(region_name=REGION).client(service)  # type: ignore[call-overload]
 
     def admin(self, service: str) -> Any:
         """The harness's own client for ``service``, made once (clients cost ~10 ms to make)."""
@@ -161,8 +161,10 @@ class Sandbox:
         return [
             (
                 message.body,
-                {name: str(value.get("string_value", value.get("StringValue", "")))
-                 for name, value in message.message_attributes.items()},
+                {
+                    name: str(value.get("string_value", value.get("StringValue", "")))
+                    for name, value in message.message_attributes.items()
+                },
             )
             for message in queue._messages
         ]
@@ -174,7 +176,8 @@ _SANDBOX: Sandbox | None = None
 def _refuse_real_send(self: Any, request: Any) -> Any:
     raise RealAWSRefused(
         f"refused to send {request.method} {request.url}: only moto may answer inside queuecheck's "
-        "sandbox. Create clients after the sandbox starts (moto hooks sessions made after its import)."
+        "sandbox. Create clients after the sandbox starts: moto hooks only sessions made after "
+        "its import."
     )
 
 
@@ -189,28 +192,32 @@ def start() -> Sandbox:
     os.environ["AWS_CONFIG_FILE"] = os.devnull
     os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 
-    import botocore.endpoint
-    import botocore.retries.bucket
-    import botocore.retries.quota
-    import moto
-    import moto.core.models
+    import importlib
 
-    botocore.endpoint.Endpoint._send = _refuse_real_send  # type: ignore[method-assign]
-    sleeps = _Sleeps(botocore.endpoint.time)
-    botocore.endpoint.time = sleeps  # type: ignore[assignment]
-    botocore.retries.bucket.time = sleeps  # type: ignore[assignment]
+    import moto
+
+    # Patched through Any on purpose: these are private seams, not typed APIs.
+    endpoint: Any = importlib.import_module("botocore.endpoint")
+    bucket: Any = importlib.import_module("botocore.retries.bucket")
+    quota_module: Any = importlib.import_module("botocore.retries.quota")
+    moto_models: Any = importlib.import_module("moto.core.models")
+
+    endpoint.Endpoint._send = _refuse_real_send
+    sleeps = _Sleeps(endpoint.time)
+    endpoint.time = sleeps
+    bucket.time = sleeps
 
     injector = Injector()
     sandbox = Sandbox(injector, sleeps)
-    original_quota_init = botocore.retries.quota.RetryQuota.__init__
+    original_quota_init = quota_module.RetryQuota.__init__
 
     def tracked_quota_init(quota: Any, *args: Any, **kwargs: Any) -> None:
         original_quota_init(quota, *args, **kwargs)
         sandbox._quotas.add(quota)
 
-    botocore.retries.quota.RetryQuota.__init__ = tracked_quota_init  # type: ignore[method-assign]
+    quota_module.RetryQuota.__init__ = tracked_quota_init
 
-    stubber = moto.core.models.botocore_stubber
+    stubber = moto_models.botocore_stubber
     process = stubber.process_request
     stubber.process_request = lambda request: injector.intercept(request, process)
     moto.mock_aws().start()

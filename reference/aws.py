@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
-
 from typing import TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
 from reference.failures import DependencyError
 

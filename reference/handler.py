@@ -31,12 +31,14 @@ def _request_id(event: Any, context: Any) -> str:
     if isinstance(event, dict):
         request_context = event.get("requestContext")
         if isinstance(request_context, dict) and isinstance(request_context.get("requestId"), str):
-            return request_context["requestId"]
+            return str(request_context["requestId"])
     aws_request_id = getattr(context, "aws_request_id", None)
     return aws_request_id if isinstance(aws_request_id, str) else str(uuid.uuid4())
 
 
-def _respond(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
+def _respond(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     return {
         "statusCode": status,
         "headers": {**JSON_HEADERS, **(headers or {})},
@@ -113,7 +115,9 @@ def build_handler(
             return render_error(errors.internal(), request_id)
         except Exception:
             logging.getLogger("queuecheck.reference").exception(
-                json.dumps({"step": "handler", "outcome": "unexpected error", "requestId": request_id})
+                json.dumps(
+                    {"step": "handler", "outcome": "unexpected error", "requestId": request_id}
+                )
             )
             return render_error(errors.internal(), request_id)
 

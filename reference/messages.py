@@ -32,7 +32,9 @@ def content_hash(type_: str, payload: dict[str, Any], attributes: dict[str, str]
 
 def iso_millis(moment: datetime) -> str:
     """ISO-8601 UTC with milliseconds and ``Z``, the one timestamp format of the record."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 @attrs.frozen

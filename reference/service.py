@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
@@ -65,7 +65,7 @@ class Intake:
 
     def submit(self, submission: Submission) -> Accepted:
         message_id = submission.message_id
-        context = {"requestId": self.request_id, "messageId": message_id}
+        context: dict[str, Any] = {"requestId": self.request_id, "messageId": message_id}
         try:
             existing = self.store.put_pending(
                 submission, self.clock(), self.ttl_seconds, self.request_id
@@ -105,12 +105,20 @@ class Intake:
         return Accepted(message_id, str(current.status), duplicate=False)
 
     def _note_enqueue_failure(
-        self, submission: Submission, exc: QueueError, context: dict[str, str | None]
+        self, submission: Submission, exc: QueueError, context: dict[str, Any]
     ) -> None:
         try:
-            self.store.note_enqueue_failure(submission, f"{exc.operation}: {exc.aws_code}", self.clock())
+            self.store.note_enqueue_failure(
+                submission, f"{exc.operation}: {exc.aws_code}", self.clock()
+            )
         except StoreError as note_exc:
-            log("rollback", "bookkeeping failed", logging.WARNING, awsError=note_exc.aws_code, **context)
+            log(
+                "rollback",
+                "bookkeeping failed",
+                logging.WARNING,
+                awsError=note_exc.aws_code,
+                **context,
+            )
 
     def view(self, message_id: str) -> Record:
         """The record, unless it is missing or expired (expired items linger until deleted)."""

@@ -131,7 +131,9 @@ class DynamoStore:
             self._client.update_item(
                 TableName=self._table,
                 Key={"messageId": {"S": submission.message_id}},
-                UpdateExpression="SET lastError = :error, updatedAt = :now ADD enqueueAttempts :one",
+                UpdateExpression=(
+                    "SET lastError = :error, updatedAt = :now ADD enqueueAttempts :one"
+                ),
                 ConditionExpression="#status = :pending AND payloadHash = :hash",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
@@ -155,4 +157,4 @@ class DynamoStore:
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, "dynamodb.GetItem", StoreError) from exc
         item = response.get("Item")
-        return _record(item) if item else None  # type: ignore[arg-type]
+        return _record(item) if item else None

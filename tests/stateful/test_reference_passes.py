@@ -1,4 +1,4 @@
-"""The harness verifies the handler under test (the reference unless ``--handler`` says otherwise)."""
+"""The harness verifies the handler under test: the reference, or the one --handler names."""
 
 from hypothesis.stateful import run_state_machine_as_test
 

@@ -30,7 +30,9 @@ class UnconditionalUpdateStore(DynamoStore):
             UpdateExpression="SET #s = :q, updatedAt = :now, queuedAt = :now, sqsMessageId = :id",
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={
-                ":q": {"S": Status.QUEUED}, ":now": {"S": iso_millis(now)}, ":id": {"S": sqs_message_id}
+                ":q": {"S": Status.QUEUED},
+                ":now": {"S": iso_millis(now)},
+                ":id": {"S": sqs_message_id},
             },
         )
         return Record(submission.message_id, Status.QUEUED, submission.payload_hash)
@@ -63,7 +65,9 @@ class PutItemStatusStore(DynamoStore):
 class NoExpiryStore(DynamoStore):
     """PutItem's condition forgets the expired-record clause: an expired id is never reusable."""
 
-    def put_pending(self, submission: Submission, now: Any, ttl_seconds: int, request_id: str | None) -> Record | None:
+    def put_pending(
+        self, submission: Submission, now: Any, ttl_seconds: int, request_id: str | None
+    ) -> Record | None:
         client = self._client
         original = client.put_item
 
@@ -83,13 +87,19 @@ class NoExpiryStore(DynamoStore):
 class UnconditionalPutStore(DynamoStore):
     """Stores with an unconditional PutItem: a duplicate overwrites the record it duplicates."""
 
-    def put_pending(self, submission: Submission, now: Any, ttl_seconds: int, request_id: str | None) -> Record | None:
+    def put_pending(
+        self, submission: Submission, now: Any, ttl_seconds: int, request_id: str | None
+    ) -> Record | None:
         client = self._client
         original = client.put_item
 
         def put_item(**kwargs: Any) -> Any:
-            for key in ("ConditionExpression", "ExpressionAttributeNames", "ExpressionAttributeValues",
-                        "ReturnValuesOnConditionCheckFailure"):
+            for key in (
+                "ConditionExpression",
+                "ExpressionAttributeNames",
+                "ExpressionAttributeValues",
+                "ReturnValuesOnConditionCheckFailure",
+            ):
                 kwargs.pop(key, None)
             return original(**kwargs)
 
@@ -126,7 +136,9 @@ class UpdateBeforeSendIntake(Intake):
 
     def _put(self, submission: Submission) -> Accepted | None:
         try:
-            existing = self.store.put_pending(submission, self.clock(), self.ttl_seconds, self.request_id)
+            existing = self.store.put_pending(
+                submission, self.clock(), self.ttl_seconds, self.request_id
+            )
         except StoreError as exc:
             raise errors.unavailable() from exc
         if existing is None or existing.is_pending:
@@ -158,8 +170,10 @@ class SuccessAfterFailedUpdateIntake(Intake):
         try:
             return super().submit(submission)
         except ApiError as error:
-            if error.code == "SYSTEM_ERROR" and isinstance(error.__cause__, StoreError) and (
-                error.__cause__.operation == "dynamodb.UpdateItem"
+            if (
+                error.code == "SYSTEM_ERROR"
+                and isinstance(error.__cause__, StoreError)
+                and (error.__cause__.operation == "dynamodb.UpdateItem")
             ):
                 return Accepted(submission.message_id, Status.QUEUED, duplicate=False)
             raise
@@ -192,7 +206,9 @@ class NoResumeIntake(Intake):
     """Treats a PENDING record like a finished one: an interrupted request is never completed."""
 
     def submit(self, submission: Submission) -> Accepted:
-        existing = self.store.put_pending(submission, self.clock(), self.ttl_seconds, self.request_id)
+        existing = self.store.put_pending(
+            submission, self.clock(), self.ttl_seconds, self.request_id
+        )
         if existing is not None:
             if existing.payload_hash != submission.payload_hash:
                 raise errors.idempotency_conflict()
@@ -227,7 +243,7 @@ class ConflictAsDuplicateIntake(Intake):
 
 
 class RollbackMarksFailedStore(DynamoStore):
-    """"Rolls back" a failed send by marking the record FAILED: a retry can never complete it."""
+    """ "Rolls back" a failed send by marking the record FAILED: a retry can never complete it."""
 
     def note_enqueue_failure(self, submission: Submission, error: str, now: Any) -> None:
         self._client.update_item(
@@ -270,12 +286,27 @@ access_denied_as_503 = build_handler(render_error=_all_errors_retryable)
 # variant -> (the bug in words, the invariant expected to catch it)
 VARIANTS: dict[str, tuple[str, str]] = {
     "unconditional_update": ("status update without a condition", "statuses_only_move_forward"),
-    "put_item_for_status": ("PutItem instead of UpdateItem for the status", "metadata_never_changes"),
-    "update_before_send": ("status set to QUEUED before the message is sent", "queued_records_were_sent"),
+    "put_item_for_status": (
+        "PutItem instead of UpdateItem for the status",
+        "metadata_never_changes",
+    ),
+    "update_before_send": (
+        "status set to QUEUED before the message is sent",
+        "queued_records_were_sent",
+    ),
     "swallowed_sqs_error": ("SQS errors swallowed", "queued_records_were_sent"),
-    "success_after_failed_update": ("2xx after a failed status update", "accepted_requests_are_queued"),
-    "exception_text_in_error": ("exception text in SYSTEM_ERROR", "errors_are_documented_and_leak_nothing"),
-    "duplicates_sent_again": ("duplicate replays sent again", "one_message_per_id_unless_disturbed"),
+    "success_after_failed_update": (
+        "2xx after a failed status update",
+        "accepted_requests_are_queued",
+    ),
+    "exception_text_in_error": (
+        "exception text in SYSTEM_ERROR",
+        "errors_are_documented_and_leak_nothing",
+    ),
+    "duplicates_sent_again": (
+        "duplicate replays sent again",
+        "one_message_per_id_unless_disturbed",
+    ),
     "no_resume_of_pending": ("no resume of a PENDING record", "answers_are_allowed"),
     "conflict_as_duplicate": ("conflicting payload answered as a duplicate", "answers_are_allowed"),
     "expired_never_replaced": ("expired records never replaced", "answers_are_allowed"),
