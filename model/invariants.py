@@ -358,17 +358,19 @@ def refusals_write_nothing(step: Step, memory: Memory) -> list[str]:
 
 Invariant = Callable[[Step, Memory], list[str]]
 INVARIANTS: tuple[Invariant, ...] = (
-    answers_are_allowed,
+    # The most specific claims first, so a failure names the rule closest to the bug;
+    # answers_are_allowed, the broadest, comes last.
     errors_are_documented_and_leak_nothing,
-    accepted_requests_are_queued,
-    statuses_only_move_forward,
-    queued_records_were_sent,
-    queue_messages_have_records,
-    one_message_per_id_unless_disturbed,
-    metadata_never_changes,
-    stored_records_match_submissions,
     sqs_failure_rolls_back,
+    statuses_only_move_forward,
+    metadata_never_changes,
+    queued_records_were_sent,
+    one_message_per_id_unless_disturbed,
+    queue_messages_have_records,
+    stored_records_match_submissions,
     refusals_write_nothing,
+    accepted_requests_are_queued,
+    answers_are_allowed,
 )
 
 

@@ -10,6 +10,7 @@ story of the steps that led there, which Hypothesis then shrinks.
 from __future__ import annotations
 
 import collections
+import json
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar, cast
@@ -71,6 +72,13 @@ class StoryStep:
     action: str
     detail: dict[str, Any]
     text: str
+
+
+def _payload_of(record: Any) -> Any:
+    try:
+        return json.loads(record.get("payload", ""))
+    except (TypeError, ValueError):
+        return None
 
 
 def to_answer(result: Response | Crashed) -> Answer:
@@ -300,12 +308,14 @@ class IntakeMachine(RuleBasedStateMachine):
     def advance(self, message_id: str, status: lifecycle.Status) -> bool:
         """A consumer's conditional transition; only for a message it could have received."""
         current = self.observe()
-        old = current.status(message_id)
-        if (
-            old is None
-            or status not in lifecycle.TRANSITIONS[old]
-            or not current.messages_for(message_id)
-        ):
+        old, record = current.status(message_id), current.record(message_id) or {}
+        sent_for_this_record = any(
+            message.body is not None
+            and message.body.get("type") == record.get("type")
+            and message.body.get("payload") == _payload_of(record)
+            for message in current.messages_for(message_id)
+        )  # a message left by an expired, replaced record is not this record's
+        if old is None or status not in lifecycle.TRANSITIONS[old] or not sent_for_this_record:
             return False
         with self.sandbox.injector.pause():
             self.admin("dynamodb").update_item(
