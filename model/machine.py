@@ -150,7 +150,7 @@ class IntakeMachine(RuleBasedStateMachine):
         mark = len(self.sandbox.injector.attempts)
         self.current, self.replaceable = (event, message_id), set()
         started = time.perf_counter()
-        answer = to_answer(self.driver.invoke(event))
+        answer = self.call_handler(event, label)
         elapsed = time.perf_counter() - started
         self.current = None
         attempts = self.sandbox.injector.attempts[mark:]
@@ -183,6 +183,16 @@ class IntakeMachine(RuleBasedStateMachine):
             else:
                 self.unfinished[key] = event
         return answer
+
+    def call_handler(self, event: dict[str, Any], label: str) -> Answer:
+        """The handler's answer; raising, or answering something that is not a proxy response,
+        is itself a broken rule (API Gateway would answer 502 and log nothing useful)."""
+        try:
+            return to_answer(self.driver.invoke(event))
+        except Exception as exc:  # the handler's own exception, whatever it is
+            self.tell("invoke", f"{label} -> raised {type(exc).__name__}: {exc}", event=event)
+            self.fail("handler_always_answers", [f"{label}: {type(exc).__name__}: {exc}"])
+            raise  # unreachable: fail() raises
 
     def quiet_step(self, text: str, action: str, **detail: Any) -> None:
         """A step by another actor: re-observe, so its writes are not blamed on the handler."""
@@ -279,7 +289,7 @@ class IntakeMachine(RuleBasedStateMachine):
             return
         event, message_id = self.current
         if kind is RaceKind.COMPETING_INVOCATION:
-            competitor = to_answer(self.driver.invoke(dict(event)))
+            competitor = self.call_handler(dict(event), "a competing invocation")
             problems = invariants.errors_are_documented_and_leak_nothing(
                 Step(self.snapshot, self.snapshot, answer=competitor), self.memory
             )

@@ -1,6 +1,5 @@
 """The driver: loading a handler by name, invoking it inside the sandbox, reading its answer."""
 
-
 from __future__ import annotations
 
 import base64

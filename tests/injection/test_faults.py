@@ -6,7 +6,6 @@ attempts configured; ``legacy`` retries make 10 for DynamoDB and 5 for SQS, retr
 ``RequestThrottled`` because the injector answers it with HTTP 403, as SQS does.
 """
 
-
 from __future__ import annotations
 
 import collections

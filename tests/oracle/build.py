@@ -1,0 +1,113 @@
+"""Hand-built values for the oracle's tests: records, queue messages, snapshots and answers.
+
+Everything here is written from DESIGN.md section 1 directly (field names, shapes, the
+public view), never by calling the harness, so a test states what the contract says and the
+model has to agree. Import as ``oracle.build`` (``pythonpath = ["tests"]``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from model.contract import Content
+from model.invariants import Memory
+from model.observed import Answer, QueueMessage, Snapshot
+
+NOW = 1_700_000_000
+TTL = NOW + 604_800
+CREATED = "2023-11-14T22:13:20.000Z"
+QUEUED_AT = "2023-11-14T22:13:20.250Z"
+TABLE = "queuecheck-messages"
+QUEUE_URL = "http://localhost:4566/000000000000/queuecheck-intake"
+
+ORDER = Content.of("order.created", {"orderId": "o-1", "amount": 12})
+OTHER = Content.of("order.created", {"orderId": "o-2", "amount": 99})
+TAGGED = Content.of("order.created", {"orderId": "o-3"}, {"tenant": "acme", "source": "web"})
+
+
+def record(
+    content: Content = ORDER, message_id: str = "m-1", status: str = "QUEUED", **changes: Any
+) -> dict[str, Any]:
+    """A record as the contract describes it; ``changes`` override (or, given None, drop) fields."""
+    item: dict[str, Any] = {
+        "messageId": message_id,
+        "type": content.type,
+        "payload": content.payload_json,
+        "payloadHash": content.fingerprint(),
+        "status": status,
+        "createdAt": CREATED,
+        "updatedAt": CREATED,
+        "ttl": TTL,
+        "version": 1,
+        "requestId": "req-1",
+    }
+    if content.attributes is not None:
+        item["attributes"] = content.attribute_map
+    if status != "PENDING":
+        item.update(updatedAt=QUEUED_AT, queuedAt=QUEUED_AT, sqsMessageId="sqs-1", version=2)
+    item.update(changes)
+    return {field: value for field, value in item.items() if value is not None}
+
+
+def message(content: Content = ORDER, message_id: str = "m-1") -> QueueMessage:
+    """The queue message the contract's step 3 sends for a submission."""
+    body = {
+        "messageId": message_id,
+        "type": content.type,
+        "payload": content.payload,
+        "attributes": content.attribute_map,
+    }
+    return QueueMessage(json.dumps(body))
+
+
+def snapshot(
+    records: Iterable[Mapping[str, Any]] = (),
+    messages: Iterable[QueueMessage] = (),
+    now: int = NOW,
+) -> Snapshot:
+    return Snapshot({item["messageId"]: item for item in records}, tuple(messages), now)
+
+
+def answer(
+    status: int | None, body: Any = None, headers: Mapping[str, str] | None = None
+) -> Answer:
+    """An answer as the driver hands it over: header names lower-cased, the body parsed."""
+    raw = "" if body is None else json.dumps(body)
+    return Answer(status, {"content-type": "application/json", **(headers or {})}, body, raw)
+
+
+def accepted(
+    message_id: str = "m-1", status: str = "QUEUED", *, duplicate: bool = False, http: int = 202
+) -> Answer:
+    return answer(http, {"messageId": message_id, "status": status, "duplicate": duplicate})
+
+
+def error(
+    http: int,
+    code: str,
+    message: str = "The request could not be completed.",
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> Answer:
+    """A documented error body; ``extra`` adds keys inside ``error``."""
+    details = {"details": [{"field": "type", "problem": "required"}]}
+    body = {"error": {"code": code, "message": message, "requestId": "req-1", **extra}}
+    if code == "VALIDATION_ERROR" and "details" not in extra:
+        body["error"].update(details)
+    if http == 503 and headers is None:
+        headers = {"retry-after": "1"}
+    return answer(http, body, headers)
+
+
+def public_view(item: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``GET /messages/{id}`` shows: id, type, status and timestamps."""
+    return {
+        field: item[field] for field in ("messageId", "type", "status", "createdAt", "updatedAt")
+    }
+
+
+def memory(**fields: Any) -> Memory:
+    return Memory(secrets=(TABLE, QUEUE_URL), **fields)
