@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from model import lifecycle
-from model.contract import ERROR_STATUSES, Content, Lookup, Rejection, Submission
+from model.contract import ERROR_STATUSES, Content, Lookup, Rejection, Submission, canonical
 from model.lifecycle import CREATION_FIELDS, STATUS_UPDATE_FIELDS, Status
 from model.observed import Answer, Snapshot
 from model.outcomes import Disturbance, allowed, outcome_of
@@ -79,7 +79,7 @@ def _new_generation(step: Step, message_id: str) -> bool:
 
 
 def statuses_only_move_forward(step: Step, memory: Memory) -> list[str]:
-    """Every stored status is one the lifecycle knows, and no status ever goes back."""
+    """Every stored status is one the lifecycle knows, and no status (nor version) goes back."""
     problems = []
     for message_id, record in step.after.records.items():
         new = lifecycle.parse(record.get("status"))
@@ -87,12 +87,20 @@ def statuses_only_move_forward(step: Step, memory: Memory) -> list[str]:
             problems.append(f"record {message_id} has unknown status {record.get('status')!r}")
             continue
         old = step.before.status(message_id)
-        if (
-            old is not None
-            and _same_generation(step, message_id)
-            and not lifecycle.reachable(old, new)
-        ):
+        if old is None or not _same_generation(step, message_id):
+            continue
+        old_version = (step.before.record(message_id) or {}).get("version")
+        new_version = record.get("version")
+        if not lifecycle.reachable(old, new):
             problems.append(f"record {message_id} went back from {old} to {new}")
+        elif (
+            isinstance(old_version, int)
+            and isinstance(new_version, int)
+            and new_version < old_version
+        ):
+            problems.append(
+                f"record {message_id}: version went back from {old_version} to {new_version}"
+            )
     return problems
 
 
@@ -180,10 +188,11 @@ def _check_new_record(
         "payloadHash": record.get("payloadHash"),
         "attributes": record.get("attributes"),
     }
+    # Compared as canonical text, so 1, 1.0 and true stay different (Python's == joins them).
     problems += [
         f"record {message_id}: {field} is {actual[field]!r}, submitted {expected[field]!r}"
         for field in expected
-        if expected[field] != actual[field]
+        if _canonical_or_none(expected[field]) != _canonical_or_none(actual[field])
     ]
     for field in ("createdAt", "updatedAt"):
         if field in record and not TIMESTAMP.match(str(record[field])):
@@ -257,9 +266,20 @@ def _queued_body_matches(body: dict[str, Any] | None, request: Submission) -> bo
     attributes = body.get("attributes") or {}
     return (
         body.get("type") == request.content.type
-        and body.get("payload") == request.content.payload
+        and _canonical_or_none(body.get("payload")) == request.content.payload_json
         and attributes == request.content.attribute_map
     )
+
+
+def _canonical_or_none(value: Any) -> str | None:
+    """Canonical text, so 1, 1.0 and true stay different (Python's == says they are equal)."""
+    try:
+        return canonical(value)
+    except (TypeError, ValueError):
+        return None
+
+
+PUBLIC_VIEW = frozenset({"messageId", "type", "status", "createdAt", "updatedAt", "queuedAt"})
 
 
 def _lookup_shows_record(step: Step, body: Mapping[str, Any]) -> list[str]:
@@ -270,10 +290,9 @@ def _lookup_shows_record(step: Step, body: Mapping[str, Any]) -> list[str]:
         for field in ("messageId", "type", "status", "createdAt")
         if body.get(field) != record.get(field)
     ]
-    if "payload" in body:
-        problems.append(
-            "GET shows the payload; the public view has id, type, status and timestamps"
-        )
+    private = sorted(set(body) - PUBLIC_VIEW)
+    if private:
+        problems.append(f"GET shows {private}; the public view is id, type, status, timestamps")
     return problems
 
 
@@ -324,8 +343,11 @@ def errors_are_documented_and_leak_nothing(step: Step, memory: Memory) -> list[s
             f"{code} came with HTTP {answer.status}, documented {sorted(ERROR_STATUSES[code])}"
         )
     text = json.dumps({k: v for k, v in error.items() if k != "details"})
-    leaks = LEAK_PATTERNS.findall(text) + [
-        secret for secret in memory.secrets if secret and secret in text
+    details = error.get("details") if isinstance(error.get("details"), list) else []
+    # Field names echo the caller's own keys, so only the problem texts are the handler's words.
+    searched = text + json.dumps([d.get("problem") for d in details if isinstance(d, dict)])
+    leaks = LEAK_PATTERNS.findall(searched) + [
+        secret for secret in memory.secrets if secret and secret in searched
     ]
     if leaks:
         problems.append(f"error body reveals internals {sorted(set(leaks))}: {text[:200]}")
