@@ -20,7 +20,7 @@ PHASES = (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrin
 
 settings.register_profile(
     "ci",
-    max_examples=60,
+    max_examples=100,
     stateful_step_count=25,
     derandomize=True,
     deadline=None,

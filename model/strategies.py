@@ -14,7 +14,9 @@ from model.plans import OPERATIONS, Fault, FaultKind, Race, RaceKind
 # A small pool of ids and types makes duplicates and conflicts likely.
 MESSAGE_IDS = ("order-1", "order-2", "invoice_7", "A", "m-" + "x" * 124)
 TYPES = ("order.created", "invoice:paid", "user-signup", "Z")
-SUBMIT_OPERATIONS = ("dynamodb.PutItem", "sqs.SendMessage", "dynamodb.UpdateItem")
+# Hypothesis draws (and shrinks towards) the first entries most: the calls whose failure
+# tests rollback and resumption come first, and a fault that outlasts the SDK's retries.
+SUBMIT_OPERATIONS = ("sqs.SendMessage", "dynamodb.UpdateItem", "dynamodb.PutItem")
 
 
 @attrs.frozen
@@ -147,7 +149,7 @@ INVALID_EVENTS = _invalid_events()
 invalid_events = st.sampled_from(INVALID_EVENTS)
 
 fault_kinds = st.sampled_from(list(FaultKind))
-durations = st.sampled_from([1, 2, 5, None])
+durations = st.sampled_from([None, 1, 5, 2])  # always, once, N times
 faults = st.builds(
     Fault,
     operation=st.sampled_from(OPERATIONS),
