@@ -343,7 +343,8 @@ def errors_are_documented_and_leak_nothing(step: Step, memory: Memory) -> list[s
             f"{code} came with HTTP {answer.status}, documented {sorted(ERROR_STATUSES[code])}"
         )
     text = json.dumps({k: v for k, v in error.items() if k != "details"})
-    details = error.get("details") if isinstance(error.get("details"), list) else []
+    details = error.get("details")
+    details = details if isinstance(details, list) else []
     # Field names echo the caller's own keys, so only the problem texts are the handler's words.
     searched = text + json.dumps([d.get("problem") for d in details if isinstance(d, dict)])
     leaks = LEAK_PATTERNS.findall(searched) + [

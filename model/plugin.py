@@ -7,6 +7,7 @@ installed; a user runs ``pytest tests/stateful --handler mypkg.app:handler``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"the handler to verify, as module:function importable from PYTHONPATH "
         f"(default: {DEFAULT_HANDLER})",
     )
+    group.addoption(
+        "--save-scenario",
+        metavar="PATH",
+        type=Path,
+        help="when a state-machine test fails, save its shrunk run as a scenario file at PATH "
+        "(expectations from the model; see scenarios/README.md)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -36,6 +44,30 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     handler = config.getoption("--handler")
     return f"queuecheck: handler {handler}, hypothesis profile {profiles.current()}"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.config.getoption("--save-scenario") is not None:
+        from model.machine import LAST_FAILURE  # only now: it loads the harness
+
+        LAST_FAILURE.story, LAST_FAILURE.invariant, LAST_FAILURE.problems = [], "", []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """After a failed test whose state machine recorded a failing run, save it as a scenario."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    out = item.config.getoption("--save-scenario")
+    if out is None or report.when != "call" or not report.failed:
+        return
+    from model import scenario_writer
+
+    found = scenario_writer.last_failure(f"{item.config.getoption('--handler')} ({item.nodeid})")
+    if found is None:
+        return
+    scenario_writer.save(found, out, profiles.current())
+    report.sections.append(("queuecheck", f"the failing run is saved as the scenario {out}"))
 
 
 @pytest.fixture(scope="session")

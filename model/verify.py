@@ -126,7 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         path = write_scenario(LAST_FAILURE, args.save_scenario, handler=args.handler)
         print(f"\nScenario written to {path}; run it with:")
-        print(f"  pytest tests/scenarios --handler {args.handler}")
+        print(f"  python -m model.scenarios --handler {args.handler} {path}")
+        print(
+            "  (move it into scenarios/ to keep it: pytest tests/scenarios runs scenarios/*.toml)"
+        )
     return 0 if failure is None else 1
 
 

@@ -1,0 +1,469 @@
+"""Scenario files: fixed, readable step sequences with faults, races and expectations.
+
+A scenario is data a reviewer reads without knowing Python (``scenarios/README.md``). This
+module reads one and rejects a malformed one with a message naming the file, the step and the
+fix; checks its expectations against the model before anything runs (``check``); and runs it
+against a handler on the state machine's own machinery (``run``), so a scenario step is
+observed, judged and remembered exactly like a step of a Hypothesis run, and every invariant
+of ``model.invariants`` holds after it. Each answer a scenario expects must also be one that
+``model.outcomes.allowed`` permits for what actually happened: a scenario can never say
+something the model forbids, so scenarios and model cannot drift apart.
+
+Parsing and the static check use only the model's pure core; the runner loads the sandbox
+(moto, botocore) and the state machine when it runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from model import contract, invariants
+from model.contract import Content, Lookup, Rejection, Submission
+from model.lifecycle import STATUS_UPDATE_FIELDS, Status
+from model.observed import Answer, Snapshot
+from model.outcomes import Disturbance, Outcome, allowed
+from model.plans import RaceKind
+from model.scenario_format import (
+    FIX,
+    STORY_LINES,
+    Actor,
+    ModelContradiction,
+    RecordExpectation,
+    Scenario,
+    ScenarioError,
+    ScenarioFailed,
+    Step,
+)
+from model.scenario_model import describe_outcomes, load
+
+# -- running a scenario ----------------------------------------------------------------
+
+
+@attrs.frozen
+class Competitor:
+    """A competing invocation a race ran inside a step, with what it saw and answered."""
+
+    request: Submission | Lookup | Rejection
+    before: Snapshot
+    stored: Content | None
+    answer: Answer
+
+    def permitted(self) -> frozenset[Outcome]:
+        # The competitor's own calls are never injected: for it, the world is calm.
+        return allowed(self.request, self.before, self.stored, Disturbance())
+
+
+@attrs.frozen(eq=False)
+class Observation:
+    """One step as it ran: the observed step (invocations only) and the answers allowed."""
+
+    step: Step
+    observed: invariants.Step | None = None
+    permitted: frozenset[Outcome] = frozenset()
+    competitors: tuple[Competitor, ...] = ()
+
+
+@attrs.define
+class _Recorder:
+    """Stands in for the machine's driver during a race, keeping the competitor's answers."""
+
+    driver: Any
+    results: list[Any] = attrs.Factory(list)
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        result = self.driver.invoke(event)
+        self.results.append(result)
+        return result
+
+
+@functools.cache
+def _scenario_machine() -> type[Any]:
+    """The state machine, driven step by step instead of by Hypothesis.
+
+    Reusing it means a scenario step is invoked, observed, remembered and checked exactly like
+    a step of a Hypothesis run; only failing and competing invocations are reported here.
+    """
+    from model.machine import IntakeMachine, to_answer
+
+    class ScenarioMachine(IntakeMachine):
+        where = ""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.competitors: list[Competitor] = []
+            self.deferred: list[str] = []
+            self.racing = False
+
+        def fail(self, invariant_name: str, problems: list[str]) -> None:
+            lines = [f"invariant {invariant_name}: {problem}" for problem in problems]
+            if self.racing:  # inside the handler's AWS call: raising here, it could swallow it
+                self.deferred += lines
+                return
+            self.failed = True
+            raise ScenarioFailed(self.where, listing(lines, self.story))
+
+        def run_race(self, kind: RaceKind) -> None:
+            if kind is not RaceKind.COMPETING_INVOCATION or self.current is None:
+                super().run_race(kind)
+                return
+            event, message_id = self.current
+            before = self.observe()
+            stored = self.memory.contents.get(message_id) if before.live(message_id) else None
+            real, recorder = self.driver, _Recorder(self.driver)
+            recorder_as_driver: Any = recorder
+            self.driver, self.racing = recorder_as_driver, True
+            try:
+                super().run_race(kind)
+            finally:
+                self.driver, self.racing = real, False
+            request = contract.judge(event)
+            self.competitors += [
+                Competitor(request, before, stored, to_answer(r)) for r in recorder.results
+            ]
+
+    return ScenarioMachine
+
+
+@functools.cache
+def _machine_class(handler: Callable[[Any, Any], Any]) -> type[Any]:
+    return type("ScenarioMachine", (_scenario_machine(),), {"handler": staticmethod(handler)})
+
+
+def listing(problems: list[str], story: list[Any]) -> str:
+    """Problems, then the last lines of what happened: the message of a failed step."""
+    recent = story[-STORY_LINES:]
+    first = len(story) - len(recent) + 1
+    lines = [f"  - {problem}" for problem in problems]
+    lines += ["what happened (latest last):"]
+    lines += [f"  {number}. {entry.text}" for number, entry in enumerate(recent, first)]
+    return "\n" + "\n".join(lines)
+
+
+def _typed_records(sandbox: Any) -> dict[str, dict[str, Any]]:
+    """Every item exactly as DynamoDB holds it ({"S": ...}, {"N": "2"}): byte-for-byte checks."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    from model.sandbox import ACCOUNT, REGION
+
+    table: Any = dynamodb_backends[ACCOUNT][REGION].tables[sandbox.table_name]
+    return {
+        str(getattr(key, "value", key)): item.to_json()["Attributes"]
+        for key, item in table.items.items()
+    }
+
+
+def run(
+    scenario: Scenario, handler: Callable[[Any, Any], Any], *, expectations: bool = True
+) -> list[Observation]:
+    """Run a scenario against ``handler`` in a fresh sandbox; raise at the first failing step.
+
+    After every step each invariant of the model holds; with ``expectations`` every expectation
+    of the step holds too, and each expected answer is one the model allows for what actually
+    happened (else ``ModelContradiction``). Liveness runs at the end if the scenario asks for it.
+    """
+    machine = _machine_class(handler)()
+    typed = {0: _typed_records(machine.sandbox)}
+    observations = []
+    for step in scenario.steps:
+        machine.where = step.where
+        machine.competitors, machine.deferred = [], []
+        try:
+            observed = _perform(machine, step)
+        except ScenarioError:
+            raise
+        except Exception as exc:
+            problem = f"the step could not run: {type(exc).__name__}: {exc}"
+            raise ScenarioFailed(step.where, listing([problem], machine.story)) from exc
+        typed[step.number] = _typed_records(machine.sandbox)
+        permitted: frozenset[Outcome] = frozenset()
+        if observed is not None and observed.request is not None and observed.answer is not None:
+            permitted = allowed(
+                observed.request, observed.before, observed.stored_content, observed.disturbance
+            )
+        observation = Observation(step, observed, permitted, tuple(machine.competitors))
+        observations.append(observation)
+        _judge(machine, observation, typed, expectations)
+    if scenario.liveness:
+        last = scenario.steps[-1].number
+        machine.where = (
+            f"{scenario.where}, liveness (faults stop after step {last}, retries follow)"
+        )
+        machine.teardown()
+    return observations
+
+
+def _perform(machine: Any, step: Step) -> invariants.Step | None:
+    if step.request is not None:
+        event = step.request.event(machine.driver.next_request_id())
+        machine.invoke(event, step.title)
+        return machine.last_step  # type: ignore[no-any-return]
+    if step.fault is not None:
+        machine.plan_fault(step.fault)
+    elif step.race is not None:
+        machine.plan_race(step.race)
+    elif step.actor is not None:
+        _act(machine, step.actor)
+    else:
+        machine.clear_faults()
+    return None
+
+
+def _act(machine: Any, actor: Actor) -> None:
+    message_id = actor.message_id
+    if actor.who == "consumer":
+        targets = [actor.status] if actor.status else [Status.PROCESSING, Status.DELIVERED]
+        done = any(machine.advance(message_id, status) for status in targets)
+    elif actor.who == "writer":
+        done = message_id in machine.observe().records
+        if done:
+            with machine.sandbox.injector.pause():
+                machine.admin("dynamodb").update_item(
+                    TableName=machine.sandbox.table_name,
+                    Key={"messageId": {"S": message_id}},
+                    UpdateExpression="SET #a = :v",
+                    ExpressionAttributeNames={"#a": actor.attribute},
+                    ExpressionAttributeValues={":v": {"S": actor.value}},
+                )
+    elif actor.who == "expiry":
+        done = machine.expire(message_id)
+        if done:  # a replacement is a new record: its message comes on top of the old one's
+            machine.memory.uncertain.add(message_id)
+    else:
+        done = message_id in machine.observe().records
+        if done:
+            machine.memory.vanished.add(message_id)
+            machine.memory.uncertain.add(message_id)
+            with machine.sandbox.injector.pause():
+                machine.admin("dynamodb").delete_item(
+                    TableName=machine.sandbox.table_name, Key={"messageId": {"S": message_id}}
+                )
+    text = actor.describe() + ("" if done else " (nothing to do)")
+    machine.quiet_step(text, "actor", actor=actor.who, message_id=message_id)
+
+
+def _situation(observed: invariants.Step) -> str:
+    request = observed.request
+    hits = sorted({f"{kind} on {operation}" for operation, kind in observed.injected})
+    injected = ", ".join(hits) if hits else "nothing injected"
+    if isinstance(request, Rejection) or request is None:
+        return "this request is invalid, so"
+    message_id, before = request.message_id, observed.before
+    if message_id not in before.records:
+        state = f"no record {message_id}"
+    elif before.expired(message_id):
+        state = f"record {message_id} expired"
+    else:
+        state = f"record {message_id} {before.status(message_id)}"
+        stored = observed.stored_content
+        if isinstance(request, Submission) and stored is not None:
+            same = stored.fingerprint() == request.content.fingerprint()
+            state += ", same content" if same else ", other content than this request"
+    return f"with {state} before the step and {injected},"
+
+
+def _judge(
+    machine: Any, observation: Observation, typed: dict[int, Any], expectations: bool
+) -> None:
+    step, observed = observation.step, observation.observed
+    broken = list(machine.deferred)
+    if observed is not None and observed.answer is not None:
+        broken += [
+            f"invariant {name}: {problem}"
+            for name, problem in invariants.violations(observed, machine.memory)
+        ]
+    problems: list[str] = []
+    contradictions: list[str] = []
+    if expectations and observed is not None and observed.answer is not None:
+        expected = step.expect.answer
+        if not expected.empty and not any(expected.matches(o) for o in observation.permitted):
+            if not observed.injected and machine.sandbox.injector.active():
+                # The expectation fits the fault the scenario planned (the static check saw to
+                # that); it is the handler that never made the call the fault waits for.
+                problems.append(
+                    f"expected {expected.describe()}, got {observed.answer.describe()}: a planned "
+                    "fault or race never fired, so the handler never made the AWS call it targets"
+                )
+            else:
+                contradictions.append(
+                    f"the scenario contradicts the model: it expects {expected.describe()}, but "
+                    f"{_situation(observed)} the model allows only "
+                    f"{describe_outcomes(observation.permitted)}. {FIX}"
+                )
+        elif not expected.empty and expected.differs(observed.answer):
+            problems.append(f"expected {expected.describe()}, got {observed.answer.describe()}")
+    if expectations:
+        contradictions += _competitor_problems(step, observation.competitors, problems)
+        problems += _state_problems(step, machine.snapshot, typed)
+    if contradictions and not broken:
+        raise ModelContradiction(step.where, listing(contradictions, machine.story))
+    problems = broken + problems + contradictions
+    if problems:
+        raise ScenarioFailed(step.where, listing(problems, machine.story))
+
+
+def _competitor_problems(
+    step: Step, competitors: tuple[Competitor, ...], problems: list[str]
+) -> list[str]:
+    """Contradictions of the model in what the step expects of a competing invocation; other
+    mismatches are added to ``problems``."""
+    expected = step.expect.competitor
+    if expected is None:
+        return []
+    if not competitors:
+        problems.append(
+            "expected a competing invocation, but none ran in this step (plan a race of kind "
+            "competing_invocation on an operation this request calls)"
+        )
+        return []
+    competitor = competitors[0]
+    permitted = competitor.permitted()
+    if not any(expected.matches(outcome) for outcome in permitted):
+        return [
+            f"the scenario contradicts the model: it expects the competing invocation to answer "
+            f"{expected.describe()}, but the model allows only "
+            f"{describe_outcomes(permitted)}. {FIX}"
+        ]
+    if expected.differs(competitor.answer):
+        problems.append(
+            f"expected the competing invocation to answer {expected.describe()}, "
+            f"got {competitor.answer.describe()}"
+        )
+    return []
+
+
+_MISSING = object()
+
+
+def _state_problems(step: Step, after: Snapshot, typed: dict[int, Any]) -> list[str]:
+    expect, message_id = step.expect, step.target
+    problems = []
+    if expect.stored is not None and expect.stored != len(after.records):
+        problems.append(f"expected {expect.stored} stored record(s), found {len(after.records)}")
+    if expect.record is not None and message_id is not None:
+        problems += _record_problems(expect.record, message_id, after, typed, step.number)
+    queue = expect.queue
+    if queue is None:
+        return problems
+    if queue.total is not None and queue.total != len(after.messages):
+        problems.append(
+            f"expected {queue.total} message(s) in the queue, found {len(after.messages)}"
+        )
+    if message_id is None:
+        return problems
+    mine = after.messages_for(message_id)
+    if queue.messages is not None and queue.messages != len(mine):
+        problems.append(
+            f"expected {queue.messages} queue message(s) for {message_id}, found {len(mine)}"
+        )
+    if queue.body and not mine:
+        problems.append(
+            f"expected a queue message for {message_id} carrying {dict(queue.body)}, found none"
+        )
+    for field, value in (queue.body or {}).items():
+        for index, message in enumerate(mine, 1):
+            actual = (message.body or {}).get(field, _MISSING)
+            if actual != value:
+                shown = "nothing" if actual is _MISSING else repr(actual)
+                problems.append(
+                    f"queue message {index} for {message_id}: "
+                    f"expected {field} = {value!r}, found {shown}"
+                )
+    return problems
+
+
+def _record_problems(
+    expect: RecordExpectation, message_id: str, after: Snapshot, typed: dict[int, Any], number: int
+) -> list[str]:
+    record = after.record(message_id)
+    if expect.exists is not None and expect.exists != (record is not None):
+        return [f"expected record {message_id} {'to exist' if expect.exists else 'not to exist'}"]
+    if record is None:
+        wanted = expect.status or expect.fields or expect.present or expect.unchanged_since
+        return [f"expected record {message_id}, but none is stored"] if wanted else []
+    problems = []
+    if expect.status is not None and expect.status != record.get("status"):
+        problems.append(
+            f"expected record {message_id} {expect.status}, it is {record.get('status')}"
+        )
+    for field, value in expect.fields.items():
+        actual = record.get(field, _MISSING)
+        if actual != value:
+            shown = "absent" if actual is _MISSING else repr(actual)
+            problems.append(f"record {message_id}: expected {field} = {value!r}, it is {shown}")
+    problems += [
+        f"record {message_id}: expected {f} to be present"
+        for f in expect.present
+        if f not in record
+    ]
+    problems += [
+        f"record {message_id}: expected {f} to be absent, it is {record[f]!r}"
+        for f in expect.absent
+        if f in record
+    ]
+    now = typed[number].get(message_id, {})
+    for since, ignored in (
+        (expect.unchanged_since, frozenset()),
+        (expect.metadata_unchanged_since, STATUS_UPDATE_FIELDS),
+    ):
+        if since is None:
+            continue
+        then = typed[since].get(message_id, {})
+        changed = sorted(f for f in (set(then) | set(now)) - ignored if then.get(f) != now.get(f))
+        kept = "every field" if not ignored else "every field but the status-update ones"
+        problems += [
+            f"record {message_id}: {field} changed since step {since} ({kept} must stay byte for "
+            f"byte): {then.get(field, 'absent')} -> {now.get(field, 'absent')}"
+            for field in changed
+        ]
+    return problems
+
+
+# -- the command line ------------------------------------------------------------------
+
+
+def directory() -> Path:
+    """The repository's ``scenarios/`` folder."""
+    return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def files(folder: Path | None = None) -> list[Path]:
+    return sorted((folder or directory()).glob("*.toml"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m model.scenarios [--handler module:function] [FILE ...]``: run scenario files."""
+    import argparse
+
+    from model.driver import DEFAULT_HANDLER, load_handler
+    from model.sandbox import start
+
+    parser = argparse.ArgumentParser(prog="python -m model.scenarios", description=main.__doc__)
+    parser.add_argument(
+        "--handler", default=DEFAULT_HANDLER, help="module:function to run them against"
+    )
+    parser.add_argument(
+        "paths", nargs="*", type=Path, help="scenario files (default: scenarios/*.toml)"
+    )
+    options = parser.parse_args(argv)
+    start()
+    handler = load_handler(options.handler)
+    failed = 0
+    for path in options.paths or files():
+        try:
+            run(load(path), handler)
+        except ScenarioError as error:
+            failed += 1
+            print(f"FAIL {path.stem}\n{error}\n", file=sys.stdout)
+        else:
+            print(f"ok   {path.stem}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
