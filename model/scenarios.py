@@ -428,8 +428,15 @@ def _record_problems(
 
 
 def directory() -> Path:
-    """The repository's ``scenarios/`` folder."""
-    return Path(__file__).resolve().parent.parent / "scenarios"
+    """The checkout's ``scenarios/`` folder: the working directory's, else the one beside
+    ``model/`` (an editable install). An installed wheel carries no scenarios."""
+    for candidate in (
+        Path.cwd() / "scenarios",
+        Path(__file__).resolve().parent.parent / "scenarios",
+    ):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("no scenarios/ folder here: run from the queuecheck checkout")
 
 
 def files(folder: Path | None = None) -> list[Path]:
