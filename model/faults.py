@@ -65,6 +65,13 @@ ERROR_RESPONSES: dict[tuple[str, FaultKind], WireResponse] = {
 }
 
 
+GENERIC_ERRORS: dict[FaultKind, WireResponse] = {
+    FaultKind.THROTTLE: _dynamodb_error(400, "ThrottlingException", "com.amazonaws"),
+    FaultKind.SERVER_ERROR: _dynamodb_error(500, "InternalFailure", "com.amazonaws"),
+    FaultKind.ACCESS_DENIED: _dynamodb_error(403, "AccessDeniedException", "com.amazonaws"),
+}
+
+
 def operation_of(request: Any) -> str | None:
     """``service.Operation`` of a botocore request, from its ``X-Amz-Target`` header."""
     target = request.headers.get("X-Amz-Target")
@@ -200,4 +207,6 @@ class Injector:
             proceed(request)
             raise ReadTimeoutError(endpoint_url=url)
         service = operation.partition(".")[0]
-        return ERROR_RESPONSES[(service, kind)]
+        if (service, kind) in ERROR_RESPONSES:
+            return ERROR_RESPONSES[(service, kind)]
+        return GENERIC_ERRORS[kind]  # another service the handler calls: its JSON-protocol shape

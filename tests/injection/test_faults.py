@@ -631,3 +631,24 @@ def test_consumer_racing_a_conditional_update_wins(sandbox: Sandbox, calls: Any)
     assert "ConditionalCheckFailedException" == raised.value.response["Error"]["Code"]
     assert {"S": "PROCESSING"} == raised.value.response["Item"]["status"]
     assert {"messageId": "m-1", "status": "PROCESSING", "version": 1} == sandbox.items()["m-1"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [
+        (FaultKind.THROTTLE, "ThrottlingException"),
+        (FaultKind.SERVER_ERROR, "InternalFailure"),
+        (FaultKind.ACCESS_DENIED, "AccessDeniedException"),
+    ],
+)
+def test_other_json_services_get_generic_errors(
+    sandbox: Sandbox, kind: FaultKind, code: str
+) -> None:
+    """A handler calling a service beyond DynamoDB and SQS (here KMS, target TrentService) can be
+    faulted too: the operation is named by its X-Amz-Target, the error has the common shape."""
+    sandbox.injector.plan(Fault("trentservice.ListKeys", kind, times=None))
+    with sandbox.injector.pause():
+        client = sandbox.client("kms")
+    with pytest.raises(ClientError) as caught:
+        client.list_keys()
+    assert code == caught.value.response["Error"]["Code"]
