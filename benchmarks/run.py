@@ -229,8 +229,9 @@ def timed_machine(
             if between is not None and not self.failed:
                 between()
 
-    # Hypothesis derives the ci profile's fixed seed from the machine class's source: named
-    # as the machine it wraps, the timed machine runs exactly the examples ``tox`` runs.
+    # The ci profile's fixed seed comes from a digest of the test, which includes the machine
+    # class's source (found by name): named as the machine it wraps, the timed machine runs
+    # exactly the examples ``tox`` runs, not others.
     Timed.__name__, Timed.__qualname__, Timed.__module__ = (
         base.__name__,
         base.__qualname__,
@@ -265,9 +266,10 @@ def harness_run(handler: Callable[..., Any], bare: BareSubmits | None = None) ->
 
 
 def plain_submit_steps(timed: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Steps that did exactly what a bare submit does: one new message accepted (202), one
-    invocation, nothing injected. Comparing these with bare submits compares like with like;
-    faults, races, duplicates and conflicts change the handler's own work."""
+    """Steps that made the calls a bare submit makes: one new message accepted (202), one
+    invocation, nothing injected. Comparing these with bare submits compares like with like
+    (but for Hypothesis's richer payloads); faults, races, duplicates and conflicts change the
+    handler's own work."""
     return [
         step
         for step in timed
@@ -309,7 +311,7 @@ def pytest_wall(
     return seconds, cpu, done.returncode, lines[-1].strip("= ") if lines else "(no output)"
 
 
-def test_durations(junit: Path) -> list[float]:
+def junit_durations(junit: Path) -> list[float]:
     try:
         tree = ET.parse(junit)  # our own pytest's report
     except (OSError, ET.ParseError):
@@ -380,16 +382,12 @@ def detect(task: tuple[str, int]) -> dict[str, Any]:
     }
 
 
-def _worker_start() -> None:
-    _quiet()
-
-
 def detection(variants: Sequence[str], seeds: int, jobs: int) -> list[dict[str, Any]]:
     """Every (variant, seed) in worker processes, ``jobs`` at a time, one core each. Forked
     after the sandbox has started, so each worker owns a private copy of moto."""
     tasks = [(variant, number) for number in range(seeds) for variant in variants]
     context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=_worker_start) as pool:
+    with context.Pool(jobs, initializer=_quiet) as pool:
         return list(pool.imap_unordered(detect, tasks, chunksize=1))
 
 
@@ -533,8 +531,9 @@ def harness_rows(harness: dict[str, Any], bare_ms: float) -> tuple[dict[str, flo
             f"invariants {parts['checking']:.2f} + the rest {rest:.2f}",
             "a step's wall time runs from the end of the previous step's invariant checks to "
             "the end of its own; plain: one new message submitted and answered 202, nothing "
-            "injected (the bare submit's work); the rest: Hypothesis drawing the rule and its "
-            "arguments, building the request, the model's bookkeeping",
+            "injected (the bare submit's three AWS calls, with a generated payload); the rest: "
+            "Hypothesis drawing the rule and its arguments, building the request, the model's "
+            "bookkeeping",
         ),
         _row(
             "submit step, any",
@@ -560,7 +559,7 @@ def xdist_rows(paths: Sequence[str]) -> tuple[float, list[str]]:
     with tempfile.TemporaryDirectory() as folder:
         junit = Path(folder) / "serial.xml"
         serial, serial_cpu, serial_exit, serial_summary = pytest_wall(paths, "0", junit)
-        durations = test_durations(junit)
+        durations = junit_durations(junit)
     parallel, parallel_cpu, parallel_exit, parallel_summary = pytest_wall(paths, "auto", None)
     bound = sum(durations) / best_schedule(durations, cores) if durations else float("nan")
     command = f"python -m pytest {' '.join(paths)}"
