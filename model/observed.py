@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -14,12 +15,14 @@ from model.lifecycle import Status
 
 @attrs.frozen
 class QueueMessage:
-    """One message in the queue: its raw body, the body parsed (None if not a JSON object)."""
+    """One message in the queue: its raw body, the body parsed (None if not a JSON object).
+
+    The parsed body and id are cached: every invariant asks for them after every step."""
 
     raw: str
     attributes: Mapping[str, str] = attrs.field(factory=dict)
 
-    @property
+    @functools.cached_property
     def body(self) -> dict[str, Any] | None:
         try:
             value = json.loads(self.raw)
@@ -27,7 +30,7 @@ class QueueMessage:
             return None
         return value if isinstance(value, dict) else None
 
-    @property
+    @functools.cached_property
     def message_id(self) -> str | None:
         body = self.body
         value = body.get("messageId") if body else None
