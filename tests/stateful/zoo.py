@@ -338,7 +338,7 @@ VARIANTS: dict[str, tuple[str, str]] = {
     ),
     "duplicates_sent_again": (
         "duplicate replays sent again",
-        "refusals_write_nothing",
+        "one_message_per_id_unless_disturbed",
     ),
     "no_resume_of_pending": ("no resume of a PENDING record", "refusals_write_nothing"),
     "conflict_as_duplicate": (
