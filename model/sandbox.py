@@ -10,7 +10,7 @@ Three process-wide patches make runs safe and deterministic whatever client the 
 - every standard-mode retry quota is refilled at each reset, so an example never depends on
   the retries an earlier one spent.
 
-Two more only make steps cheaper, with nothing a handler can observe: moto's UpdateExpression
+Two more only make steps cheaper, and change no answer a handler gets: moto's UpdateExpression
 parser is memoised, and requests are not SigV4-signed (only moto reads them).
 """
 
