@@ -88,52 +88,49 @@ class PutItemStatusStore(DynamoStore):
         return Record(submission.message_id, Status.QUEUED, submission.payload_hash)
 
 
-class NoExpiryStore(DynamoStore):
+class _RewrittenPutStore(DynamoStore):
+    """The reference store, with the arguments of its PutItem rewritten by ``rewrite``."""
+
+    def rewrite(self, kwargs: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def put_pending(
+        self, submission: Submission, now: Any, ttl_seconds: int, request_id: str | None
+    ) -> Record | None:
+        client = self._client
+        original = client.put_item
+
+        def put_item(**kwargs: Any) -> Any:
+            self.rewrite(kwargs)
+            return original(**kwargs)
+
+        self._client = _Proxy(client, put_item=put_item)
+        try:
+            return super().put_pending(submission, now, ttl_seconds, request_id)
+        finally:
+            self._client = client
+
+
+class NoExpiryStore(_RewrittenPutStore):
     """PutItem's condition forgets the expired-record clause: an expired id is never reusable."""
 
-    def put_pending(
-        self, submission: Submission, now: Any, ttl_seconds: int, request_id: str | None
-    ) -> Record | None:
-        client = self._client
-        original = client.put_item
-
-        def put_item(**kwargs: Any) -> Any:
-            kwargs["ConditionExpression"] = "attribute_not_exists(messageId)"
-            kwargs.pop("ExpressionAttributeNames", None)
-            kwargs.pop("ExpressionAttributeValues", None)
-            return original(**kwargs)
-
-        self._client = _Proxy(client, put_item=put_item)
-        try:
-            return super().put_pending(submission, now, ttl_seconds, request_id)
-        finally:
-            self._client = client
+    def rewrite(self, kwargs: dict[str, Any]) -> None:
+        kwargs["ConditionExpression"] = "attribute_not_exists(messageId)"
+        kwargs.pop("ExpressionAttributeNames", None)
+        kwargs.pop("ExpressionAttributeValues", None)
 
 
-class UnconditionalPutStore(DynamoStore):
+class UnconditionalPutStore(_RewrittenPutStore):
     """Stores with an unconditional PutItem: a duplicate overwrites the record it duplicates."""
 
-    def put_pending(
-        self, submission: Submission, now: Any, ttl_seconds: int, request_id: str | None
-    ) -> Record | None:
-        client = self._client
-        original = client.put_item
-
-        def put_item(**kwargs: Any) -> Any:
-            for key in (
-                "ConditionExpression",
-                "ExpressionAttributeNames",
-                "ExpressionAttributeValues",
-                "ReturnValuesOnConditionCheckFailure",
-            ):
-                kwargs.pop(key, None)
-            return original(**kwargs)
-
-        self._client = _Proxy(client, put_item=put_item)
-        try:
-            return super().put_pending(submission, now, ttl_seconds, request_id)
-        finally:
-            self._client = client
+    def rewrite(self, kwargs: dict[str, Any]) -> None:
+        for key in (
+            "ConditionExpression",
+            "ExpressionAttributeNames",
+            "ExpressionAttributeValues",
+            "ReturnValuesOnConditionCheckFailure",
+        ):
+            kwargs.pop(key, None)
 
 
 class _Proxy:
