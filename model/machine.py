@@ -19,7 +19,7 @@ import attrs
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule
 
-from model import contract, invariants, lifecycle
+from model import contract, invariants, lifecycle, rule_choice
 from model import strategies as strat
 from model.contract import Lookup, Submission
 from model.driver import Crashed, Driver, Handler
@@ -95,6 +95,7 @@ class IntakeMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
+        rule_choice.install(self)  # no swarm testing: see model/rule_choice.py
         self.sandbox: Sandbox = start()
         self.sandbox.reset()
         self.driver = Driver(cast(Handler, self.handler), self.sandbox)

@@ -322,7 +322,7 @@ VARIANTS: dict[str, tuple[str, str]] = {
     ),
     "update_before_send": (
         "status set to QUEUED before the message is sent",
-        "accepted_requests_are_queued",
+        "sqs_failure_rolls_back",
     ),
     "swallowed_sqs_error": ("SQS errors swallowed", "queued_records_were_sent"),
     "success_after_failed_update": (
@@ -335,9 +335,9 @@ VARIANTS: dict[str, tuple[str, str]] = {
     ),
     "duplicates_sent_again": (
         "duplicate replays sent again",
-        "one_message_per_id_unless_disturbed",
+        "refusals_write_nothing",
     ),
-    "no_resume_of_pending": ("no resume of a PENDING record", "refusals_write_nothing"),
+    "no_resume_of_pending": ("no resume of a PENDING record", "accepted_requests_are_queued"),
     "conflict_as_duplicate": (
         "conflicting payload answered as a duplicate",
         "accepted_requests_are_queued",
