@@ -1,6 +1,6 @@
 """queuecheck benchmarks: what the harness costs, how it scales, and how fast it catches bugs.
 
-    tox -e bench                        # everything, HYPOTHESIS_PROFILE=ci: 10-15 min on 2 cores
+    tox -e bench                        # everything, HYPOTHESIS_PROFILE=ci: about 5 min on 2 cores
     tox -e bench -- --quick             # 1 seed, fast suites for xdist: about 2 minutes
     tox -e bench -- --profile 30        # also profile a ci run of the reference machine
 
