@@ -307,14 +307,26 @@ class IntakeMachine(RuleBasedStateMachine):
             self.expire(message_id)
         else:
             self.memory.vanished.add(message_id)
-            self.admin("dynamodb").delete_item(
-                TableName=self.sandbox.table_name, Key={"messageId": {"S": message_id}}
-            )
+            self.delete_record(message_id)
 
     # -- other actors -------------------------------------------------------------------
 
     def admin(self, service: str) -> Any:
         return self.sandbox.admin(service)
+
+    def update_record(self, message_id: str, **update: Any) -> None:
+        """Another actor's UpdateItem on one record; planned faults never touch it."""
+        with self.sandbox.injector.pause():
+            self.admin("dynamodb").update_item(
+                TableName=self.sandbox.table_name, Key={"messageId": {"S": message_id}}, **update
+            )
+
+    def delete_record(self, message_id: str) -> None:
+        """Another actor's DeleteItem of one record; planned faults never touch it."""
+        with self.sandbox.injector.pause():
+            self.admin("dynamodb").delete_item(
+                TableName=self.sandbox.table_name, Key={"messageId": {"S": message_id}}
+            )
 
     def advance(self, message_id: str, status: lifecycle.Status) -> bool:
         """A consumer's conditional transition; only for a message it could have received."""
@@ -328,33 +340,29 @@ class IntakeMachine(RuleBasedStateMachine):
         )  # a message left by an expired, replaced record is not this record's
         if old is None or status not in lifecycle.TRANSITIONS[old] or not sent_for_this_record:
             return False
-        with self.sandbox.injector.pause():
-            self.admin("dynamodb").update_item(
-                TableName=self.sandbox.table_name,
-                Key={"messageId": {"S": message_id}},
-                UpdateExpression="SET #s = :new, updatedAt = :now, #v = #v + :one",
-                ConditionExpression="#s = :old",
-                ExpressionAttributeNames={"#s": "status", "#v": "version"},
-                ExpressionAttributeValues={
-                    ":new": {"S": status},
-                    ":old": {"S": old},
-                    ":one": {"N": "1"},
-                    ":now": {"S": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())},
-                },
-            )
+        self.update_record(
+            message_id,
+            UpdateExpression="SET #s = :new, updatedAt = :now, #v = #v + :one",
+            ConditionExpression="#s = :old",
+            ExpressionAttributeNames={"#s": "status", "#v": "version"},
+            ExpressionAttributeValues={
+                ":new": {"S": status},
+                ":old": {"S": old},
+                ":one": {"N": "1"},
+                ":now": {"S": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())},
+            },
+        )
         return True
 
     def expire(self, message_id: str) -> bool:
         if message_id not in self.observe().records:
             return False
-        with self.sandbox.injector.pause():
-            self.admin("dynamodb").update_item(
-                TableName=self.sandbox.table_name,
-                Key={"messageId": {"S": message_id}},
-                UpdateExpression="SET #t = :past",
-                ExpressionAttributeNames={"#t": "ttl"},
-                ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 3600)}},
-            )
+        self.update_record(
+            message_id,
+            UpdateExpression="SET #t = :past",
+            ExpressionAttributeNames={"#t": "ttl"},
+            ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 3600)}},
+        )
         return True
 
     @rule(request=requests, actor=strat.other_actors)
@@ -379,15 +387,13 @@ class IntakeMachine(RuleBasedStateMachine):
     def annotate(self, message_id: str) -> bool:
         if message_id not in self.snapshot.records:
             return False
-        with self.sandbox.injector.pause():
-            self.admin("dynamodb").update_item(
-                TableName=self.sandbox.table_name,
-                Key={"messageId": {"S": message_id}},
-                UpdateExpression="SET note = :note",
-                ExpressionAttributeValues={
-                    ":note": {"S": f"added by another writer at step {len(self.story)}"}
-                },
-            )
+        self.update_record(
+            message_id,
+            UpdateExpression="SET note = :note",
+            ExpressionAttributeValues={
+                ":note": {"S": f"added by another writer at step {len(self.story)}"}
+            },
+        )
         return True
 
     # -- invariants ------------------------------------------------------------------

@@ -222,14 +222,12 @@ def _act(machine: Any, actor: Actor) -> None:
     elif actor.who == "writer":
         done = message_id in machine.observe().records
         if done:
-            with machine.sandbox.injector.pause():
-                machine.admin("dynamodb").update_item(
-                    TableName=machine.sandbox.table_name,
-                    Key={"messageId": {"S": message_id}},
-                    UpdateExpression="SET #a = :v",
-                    ExpressionAttributeNames={"#a": actor.attribute},
-                    ExpressionAttributeValues={":v": {"S": actor.value}},
-                )
+            machine.update_record(
+                message_id,
+                UpdateExpression="SET #a = :v",
+                ExpressionAttributeNames={"#a": actor.attribute},
+                ExpressionAttributeValues={":v": {"S": actor.value}},
+            )
     elif actor.who == "expiry":
         done = machine.expire(message_id)
         if done:  # a replacement is a new record: its message comes on top of the old one's
@@ -239,10 +237,7 @@ def _act(machine: Any, actor: Actor) -> None:
         if done:
             machine.memory.vanished.add(message_id)
             machine.memory.uncertain.add(message_id)
-            with machine.sandbox.injector.pause():
-                machine.admin("dynamodb").delete_item(
-                    TableName=machine.sandbox.table_name, Key={"messageId": {"S": message_id}}
-                )
+            machine.delete_record(message_id)
     text = actor.describe() + ("" if done else " (nothing to do)")
     machine.quiet_step(text, "actor", actor=actor.who, message_id=message_id)
 
