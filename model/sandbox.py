@@ -105,20 +105,46 @@ def _attribute(value: Any) -> Any:
     return _plain(TypeDeserializer().deserialize(value.to_regular_json()))
 
 
+@attrs.frozen
+class Layout:
+    """A table and a queue as one intake expects them: names, key, and the two variables
+    that tell the handler where they are."""
+
+    table_name: str = TABLE_NAME
+    key: tuple[str, ...] = ("messageId",)
+    """The key attributes (strings): partition key, then the sort key if there is one."""
+    queue_name: str = QUEUE_NAME
+    table_env: str = "MESSAGES_TABLE"
+    queue_env: str = "MESSAGES_QUEUE_URL"
+    ttl: str | None = "ttl"
+
+
+CONTRACT_LAYOUT = Layout()
+
+
 @attrs.define
 class Sandbox:
-    """The process's moto, with one table and one queue laid out as the contract says."""
+    """The process's moto, with the table and queue of the intake under test (by default
+    laid out as the contract says; ``reset`` with another layout switches to it)."""
 
     injector: Injector
     sleeps: _Sleeps
-    queue_url: str = ""
-    table_name: str = TABLE_NAME
+    layout: Layout = CONTRACT_LAYOUT
+    _queue_urls: dict[str, str] = attrs.Factory(dict)
     _quotas: weakref.WeakSet[Any] = attrs.Factory(weakref.WeakSet)
     _admin: Any = None
 
     @property
+    def table_name(self) -> str:
+        return self.layout.table_name
+
+    @property
+    def queue_url(self) -> str:
+        return self._queue_urls.get(self.layout.queue_name, "")
+
+    @property
     def environment(self) -> dict[str, str]:
-        return {"MESSAGES_TABLE": self.table_name, "MESSAGES_QUEUE_URL": self.queue_url}
+        return {self.layout.table_env: self.table_name, self.layout.queue_env: self.queue_url}
 
     def client(self, service: str) -> Any:
         """A new client for the harness's own reads and races (call inside ``injector.pause()``)."""
@@ -140,36 +166,52 @@ class Sandbox:
 
         return dynamodb_backends[ACCOUNT][REGION], sqs_backends[ACCOUNT][REGION]
 
-    def reset(self) -> None:
-        """Empty table and queue, forget faults, refill retry quotas: a fresh world."""
+    def reset(self, layout: Layout = CONTRACT_LAYOUT) -> None:
+        """Empty table and queue, forget faults, refill retry quotas: a fresh world, laid out
+        as ``layout`` says (the contract's unless told otherwise)."""
+        self.layout = layout
         self.injector.reset()
         self.sleeps.slept = 0.0
         for quota in list(self._quotas):
             quota._available_capacity = quota._max_capacity
         dynamodb, sqs = self._backends()
         table = dynamodb.tables.get(self.table_name)
-        queue = sqs.queues.get(QUEUE_NAME)
-        if table is None or queue is None:
+        queue = sqs.queues.get(layout.queue_name)
+        if table is None or queue is None or self._key_of(table) != layout.key:
             self._create()
             return
         table.items.clear()
         queue._messages.clear()
 
+    @staticmethod
+    def _key_of(table: Any) -> tuple[str, ...]:
+        return tuple(name for name in (table.hash_key_attr, table.range_key_attr) if name)
+
     def _create(self) -> None:
+        layout = self.layout
         with self.injector.pause():
-            dynamodb, sqs = self.client("dynamodb"), self.client("sqs")
-            if self.table_name not in dynamodb.list_tables()["TableNames"]:
-                dynamodb.create_table(
-                    TableName=self.table_name,
-                    KeySchema=[{"AttributeName": "messageId", "KeyType": "HASH"}],
-                    AttributeDefinitions=[{"AttributeName": "messageId", "AttributeType": "S"}],
-                    BillingMode="PAY_PER_REQUEST",
-                )
+            dynamodb, sqs = self.admin("dynamodb"), self.admin("sqs")
+            tables = dynamodb.list_tables()["TableNames"]
+            if self.table_name in tables:  # a layout of the same name with another key
+                dynamodb.delete_table(TableName=self.table_name)
+            dynamodb.create_table(
+                TableName=self.table_name,
+                KeySchema=[
+                    {"AttributeName": name, "KeyType": kind}
+                    for name, kind in zip(layout.key, ("HASH", "RANGE"), strict=False)
+                ],
+                AttributeDefinitions=[
+                    {"AttributeName": name, "AttributeType": "S"} for name in layout.key
+                ],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            if layout.ttl:
                 dynamodb.update_time_to_live(
                     TableName=self.table_name,
-                    TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": layout.ttl},
                 )
-            self.queue_url = sqs.create_queue(QueueName=QUEUE_NAME)["QueueUrl"]
+            url = sqs.create_queue(QueueName=layout.queue_name)["QueueUrl"]
+            self._queue_urls[layout.queue_name] = url
 
     def items(self) -> dict[str, dict[str, Any]]:
         """Every stored item as plain Python values, by messageId (read from moto directly)."""
@@ -182,10 +224,24 @@ class Sandbox:
             for key, item in table.items.items()
         }
 
+    def all_items(self) -> list[dict[str, Any]]:
+        """Every stored item of the current table as plain Python values, whatever its key."""
+        dynamodb, _ = self._backends()
+        table = dynamodb.tables[self.table_name]
+        return [
+            {name: _attribute(value) for name, value in item.attrs.items()}
+            for item in table.all_items()
+        ]
+
+    def bodies(self) -> list[str]:
+        """The body of every message in the current queue, in order."""
+        _, sqs = self._backends()
+        return [message.body for message in sqs.queues[self.layout.queue_name]._messages]
+
     def messages(self) -> list[tuple[str, dict[str, str]]]:
         """Every message in the queue, in order: (body, string message attributes)."""
         _, sqs = self._backends()
-        queue = sqs.queues[QUEUE_NAME]
+        queue = sqs.queues[self.layout.queue_name]
         return [
             (
                 message.body,

@@ -1,0 +1,101 @@
+"""Events of a pipeline's source, and the handler's answers read back in its terms.
+
+``rest`` is API Gateway's REST proxy event (payload 1.0), ``http`` the HTTP API's (payload
+2.0: ``rawPath``, ``requestContext.http``, lower-case header names), ``direct`` the body
+itself. Pure: events are plain dicts.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from model.events import api_event
+from model.pipeline.observe import Kind, Reply, classify_http
+from model.pipeline.spec import Pipeline
+
+JSON = "application/json"
+
+
+def http_event(
+    method: str, path: str, body: str | None, headers: dict[str, str], request_id: str
+) -> dict[str, Any]:
+    """An HTTP API (payload format 2.0) event as API Gateway hands it to a Lambda."""
+    return {
+        "version": "2.0",
+        "routeKey": f"{method} {path}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {name.lower(): value for name, value in headers.items()},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "queuecheck",
+            "domainName": "queuecheck.execute-api.us-east-1.amazonaws.com",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "192.0.2.1",
+                "userAgent": "queuecheck",
+            },
+            "requestId": request_id,
+            "routeKey": f"{method} {path}",
+            "stage": "$default",
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def event_for(pipeline: Pipeline, body: Any, request_id: str, *, raw: bool = False) -> Any:
+    """The event that carries ``body`` to the pipeline's handler. A dict (or, with ``raw``,
+    any value) is the body; for rest and http, ``raw`` text is sent as it is."""
+    if pipeline.source == "direct":
+        return body
+    text = body if raw and (body is None or isinstance(body, str)) else json.dumps(body)
+    headers = {"Content-Type": JSON}
+    if pipeline.source == "http":
+        return http_event(pipeline.method, pipeline.path, text, headers, request_id)
+    return api_event(pipeline.method, pipeline.path, text, headers, request_id=request_id)
+
+
+def with_request_id(pipeline: Pipeline, event: Any, request_id: str) -> Any:
+    """The same request again as API Gateway would send a retry: a new request id."""
+    if pipeline.source == "direct" or not isinstance(event, dict):
+        return event
+    return {**event, "requestContext": {**event["requestContext"], "requestId": request_id}}
+
+
+class NotAnAnswer(ValueError):
+    """The handler returned something API Gateway cannot turn into an HTTP answer."""
+
+
+def read_answer(pipeline: Pipeline, answer: Any) -> Reply:
+    """A handler's return value in the pipeline's terms; ``NotAnAnswer`` if it has none.
+
+    An HTTP API (payload 2.0) accepts any JSON value without ``statusCode`` as a 200 with
+    that value as the body; a REST proxy integration answers 502 instead.
+    """
+    if pipeline.source == "direct":
+        return Reply(Kind.ACCEPTED, None, _text(answer))
+    if pipeline.source == "http" and not (isinstance(answer, dict) and "statusCode" in answer):
+        return classify_http(pipeline, 200, _text(answer))
+    if not isinstance(answer, dict) or not isinstance(answer.get("statusCode"), int):
+        raise NotAnAnswer(f"returned {answer!r:.200}, not a proxy response with a statusCode")
+    body = answer.get("body") or ""
+    if not isinstance(body, str):
+        raise NotAnAnswer(f"returned a body that is {type(body).__name__}, not a string")
+    if answer.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(body, validate=True).decode("utf-8")
+        except ValueError:
+            raise NotAnAnswer("returned isBase64Encoded with a body that is not base64") from None
+    return classify_http(pipeline, answer["statusCode"], body)
+
+
+def _text(value: Any) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError):
+        return repr(value)

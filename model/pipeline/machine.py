@@ -1,0 +1,546 @@
+"""The state machine that verifies an intake described by a pipeline file.
+
+The same story as ``model.machine`` (new, repeated, conflicting and invalid requests; every
+fault kind on every operation the handler calls; crashes; races; retries; liveness), told in
+the pipeline's own words and judged by the generic invariants of
+``model.pipeline.invariants``. A race's actor acts inside the interrupted invocation, and what
+it does is observed as a change of its own, so the handler's remainder is judged from the
+state the actor left.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar, cast
+
+import attrs
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule
+
+from model import rule_choice
+from model import strategies as strat
+from model.driver import Handler, LambdaContext
+from model.faults import InvocationCrashed
+from model.machine import LAST_FAILURE, STATS, STORY_LINES, StoryStep
+from model.pipeline import invariants as generic
+from model.pipeline.events import NotAnAnswer, event_for, read_answer, with_request_id
+from model.pipeline.invariants import Change, Invalid, Memory, Step, Submit
+from model.pipeline.observe import Kind, Reply, View
+from model.pipeline.spec import Pipeline
+from model.plans import Fault, FaultKind, Race, RaceKind
+from model.sandbox import Layout, Sandbox, start
+
+# A small pool of ids makes repeats and conflicts likely; each fits the usual id patterns.
+IDS = ("id-1", "id-2", "id_7", "Z")
+# Faults on these first: they test rollback and resumption (as in model.strategies).
+FIRST_OPERATIONS = ("sqs.SendMessage", "dynamodb.UpdateItem", "dynamodb.PutItem")
+PIPELINE_RACES = (RaceKind.CONSUMER_ADVANCES, RaceKind.COMPETING_INVOCATION)
+ANNOTATION = "queuecheckNote"
+ACTORS = ("consumer moves on", "another writer annotates")
+
+
+@attrs.frozen
+class Request:
+    """A valid request the harness sends: an id and the generated content."""
+
+    id: str
+    content: dict[str, Any]
+
+    @property
+    def canonical(self) -> str:
+        return json.dumps(self.content, sort_keys=True, separators=(",", ":"))
+
+
+def layout_of(pipeline: Pipeline) -> Layout:
+    """The table and queue a pipeline's handler gets, named after its variables."""
+
+    def name(env: str) -> str:
+        return "queuecheck-" + re.sub(r"[^a-z0-9]+", "-", env.lower()).strip("-")
+
+    return Layout(
+        table_name=name(pipeline.table_env),
+        key=tuple(part.attribute for part in pipeline.key),
+        queue_name=name(pipeline.queue_env),
+        table_env=pipeline.table_env,
+        queue_env=pipeline.queue_env,
+        ttl=None,
+    )
+
+
+def invalid_cases(pipeline: Pipeline) -> tuple[tuple[str, Any], ...]:
+    """Requests every such intake must refuse: (what is wrong, the body or raw text)."""
+    good_id, content = IDS[0], {"sku": 1}
+    cases: list[tuple[str, Any]] = [
+        (f"{pipeline.id_field} is a number", pipeline.body(7, content)),
+        (f"{pipeline.id_field} is null", pipeline.body(None, content)),
+        (f"{pipeline.content_field} is a string", pipeline.body(good_id, "x")),
+        (f"{pipeline.content_field} is a list", pipeline.body(good_id, [1, 2])),
+    ]
+    if pipeline.id_required:
+        missing = {
+            k: v for k, v in pipeline.body(good_id, content).items() if k != pipeline.id_field
+        }
+        cases.insert(0, (f"{pipeline.id_field} missing", missing))
+    if pipeline.source == "direct":
+        cases += [("the event is a list", [1, 2]), ("the event is a string", "hello")]
+    else:
+        cases += [
+            ("the body is not JSON", '{"' + pipeline.id_field + '": '),
+            ("the body is a JSON list", "[1, 2]"),
+            ("no body", None),
+        ]
+    return tuple(cases)
+
+
+def discover_operations(pipeline: Pipeline, handler: Handler, sandbox: Sandbox) -> tuple[str, ...]:
+    """Every AWS operation the handler calls on the usual paths (new, repeated, conflicting,
+    a failed send), the rollback-relevant ones first: where faults are worth planning."""
+    layout = layout_of(pipeline)
+    sandbox.reset(layout)
+    os.environ.update(sandbox.environment)
+    probes = [
+        (None, Request("probe-1", {"n": 1})),
+        (None, Request("probe-1", {"n": 1})),
+        (None, Request("probe-1", {"n": 2})),
+        (Fault("sqs.SendMessage", FaultKind.ACCESS_DENIED, None), Request("probe-2", {"n": 1})),
+        (None, Request("probe-2", {"n": 1})),
+    ]
+    for fault, request in probes:
+        sandbox.injector.clear()
+        if fault is not None:
+            sandbox.injector.plan(fault)
+        event = event_for(pipeline, pipeline.body(request.id, request.content), "probe")
+        with contextlib.suppress(Exception, InvocationCrashed):  # only the calls matter here
+            handler(event, LambdaContext("probe"))
+    seen = {attempt.operation for attempt in sandbox.injector.attempts}
+    sandbox.reset(layout)
+    if not seen:
+        return FIRST_OPERATIONS
+    return tuple(op for op in FIRST_OPERATIONS if op in seen) + tuple(
+        sorted(seen - set(FIRST_OPERATIONS))
+    )
+
+
+def _from_machine(build: Callable[[PipelineMachine], st.SearchStrategy[Any]]) -> Any:
+    """A strategy that depends on the machine's pipeline (its operations, its invalid cases)."""
+    return st.runner().flatmap(build)
+
+
+requests = st.builds(Request, id=st.sampled_from(IDS), content=strat.payloads)
+
+
+class PipelineMachine(RuleBasedStateMachine):
+    """A pipeline's handler and the generic model side by side. Build one with
+    ``machine_for_pipeline``."""
+
+    pipeline: ClassVar[Pipeline]
+    handler: ClassVar[Handler]
+    operations: ClassVar[tuple[str, ...]]
+    sent = Bundle("requests")
+
+    def __init__(self) -> None:
+        super().__init__()
+        rule_choice.install(self)  # no swarm testing: see model/rule_choice.py
+        self.sandbox = start()
+        self.sandbox.reset(layout_of(self.pipeline))
+        self.memory = Memory(
+            secrets=(
+                self.sandbox.table_name,
+                self.sandbox.queue_url,
+                self.sandbox.layout.queue_name,
+            )
+        )
+        self.view = self.observe()
+        self.story: list[StoryStep] = []
+        self.unfinished: dict[str, tuple[Any, Request]] = {}
+        """Valid requests that failed or got no answer, by "id (content)", for liveness."""
+        self.ids = iter(range(1, 1_000_000))
+        self.current: tuple[Any, Submit | Invalid] | None = None
+        self.changes: list[Change] = []
+        self.mark: View = self.view
+        self.failed = False
+        STATS.examples += 1
+
+    # -- observing and checking -----------------------------------------------------------
+
+    def observe(self) -> View:
+        return View.of(self.pipeline, self.sandbox.all_items(), self.sandbox.bodies())
+
+    def tell(self, action: str, text: str, **detail: Any) -> None:
+        self.story.append(StoryStep(action, detail, text))
+
+    def fail(self, name: str, problems: list[str]) -> None:
+        self.failed = True
+        LAST_FAILURE.story, LAST_FAILURE.invariant = list(self.story), name
+        LAST_FAILURE.problems = list(problems)
+        recent = self.story[-STORY_LINES:]
+        lines = [
+            f"  {i}. {step.text}"
+            for i, step in enumerate(recent, len(self.story) - len(recent) + 1)
+        ]
+        broken = "\n".join(f"  - {problem}" for problem in problems)
+        raise AssertionError(
+            f"invariant {name} broken:\n{broken}\nthe story so far:\n" + "\n".join(lines)
+        )
+
+    def check(self, step: Step, suffix: str = "") -> None:
+        for check in generic.INVARIANTS:
+            STATS.invariant_checks += 1
+            problems = check(self.pipeline, step, self.memory)
+            if problems:
+                self.fail(check.__name__ + suffix, problems)
+
+    def next_request_id(self) -> str:
+        return f"req-{next(self.ids)}"
+
+    def call(self, event: Any, label: str) -> Reply:
+        """The handler's answer in the pipeline's terms. For rest and http, raising or
+        returning something API Gateway cannot answer with is a broken rule of its own."""
+        os.environ.update(self.sandbox.environment)
+        context = LambdaContext(self.next_request_id())
+        try:
+            answer = cast(Handler, self.handler)(event, context)
+        except InvocationCrashed:
+            return Reply(Kind.CRASHED)
+        except Exception as exc:  # the handler's own exception, whatever it is
+            if self.pipeline.source == "direct":
+                return Reply(Kind.FAILED, None, f"{type(exc).__name__}: {exc}")
+            self.tell("invoke", f"{label} -> raised {type(exc).__name__}: {exc}")
+            self.fail("handler_always_answers", [f"{label}: raised {type(exc).__name__}: {exc}"])
+            raise  # unreachable: fail() raises
+        try:
+            return read_answer(self.pipeline, answer)
+        except NotAnAnswer as exc:
+            self.tell("invoke", f"{label} -> {exc}")
+            self.fail("handler_always_answers", [f"{label}: {exc} (API Gateway answers 502)"])
+            raise  # unreachable
+
+    def record_text(self, identifier: str, view: View) -> str:
+        record = view.record(identifier)
+        key = self.pipeline.describe_key(identifier)
+        state = (
+            "absent"
+            if record is None
+            else f"{self.pipeline.status}={record.get(self.pipeline.status)}"
+        )
+        return f"record {key} {state}, {view.sent(identifier)} message(s)"
+
+    def invoke(self, event: Any, request: Submit | Invalid, label: str, **detail: Any) -> Reply:
+        """One invocation as a step: run it, observe it change by change, check, remember."""
+        before = self.observe()
+        identifier = request.id if isinstance(request, Submit) else None
+        known = self.memory.contents.get(identifier) if identifier else None
+        conflict = bool(
+            identifier
+            and before.record(identifier) is not None
+            and known is not None
+            and isinstance(request, Submit)
+            and known != request.content
+        )
+        mark = len(self.sandbox.injector.attempts)
+        self.current, self.changes, self.mark = (event, request), [], before
+        started = time.perf_counter()
+        reply = self.call(event, label)
+        elapsed = time.perf_counter() - started
+        self.current = None
+        after = self.observe()
+        attempts = self.sandbox.injector.attempts[mark:]
+        faults = tuple(
+            (a.operation, a.outcome)
+            for a in attempts
+            if a.outcome != "passed" and not a.outcome.startswith("race:")
+        )
+        races = tuple(
+            a.outcome.removeprefix("race:") for a in attempts if a.outcome.startswith("race:")
+        )
+        step = Step(
+            request, reply, (*self.changes, Change(self.mark, after)), faults, races, conflict
+        )
+        STATS.invocations += 1
+        STATS.injected.update((a.operation, a.outcome) for a in attempts if a.outcome != "passed")
+        if isinstance(request, Submit):
+            STATS.submit_steps += 1
+            STATS.seconds_in_submits += elapsed
+        calls = (
+            ", ".join(f"{a.operation}#{a.attempt}:{a.outcome}" for a in attempts) or "no AWS call"
+        )
+        where = f"; {self.record_text(identifier, after)}" if identifier else ""
+        self.tell("invoke", f"{label} -> {reply.describe()}  [{calls}]{where}", **detail)
+        self.check(step)
+        generic.remember(self.pipeline, step, self.memory)
+        self.view = after
+        return reply
+
+    def quiet_step(self, text: str, action: str, **detail: Any) -> None:
+        """A step by another actor: re-observe, so its writes are not blamed on the handler."""
+        self.view = self.observe()
+        self.tell(action, text, **detail)
+
+    # -- submissions --------------------------------------------------------------------
+
+    def submit(self, request: Request, verb: str = "submit") -> Reply:
+        body = self.pipeline.body(request.id, request.content)
+        event = event_for(self.pipeline, body, self.next_request_id())
+        label = f"{verb} {self.pipeline.route} {json.dumps(body, ensure_ascii=False)}"
+        reply = self.invoke(
+            event,
+            Submit(request.id, request.canonical),
+            label,
+            sent={"id": request.id, "content": request.content},
+            verb=verb,
+        )
+        key = f"{request.id} ({request.canonical[:40]})"
+        if reply.accepted:
+            self.unfinished.pop(key, None)
+        elif reply.kind in (Kind.FAILED, Kind.CRASHED) and not self.memory_conflicts(request):
+            self.unfinished[key] = (event, request)
+        return reply
+
+    def memory_conflicts(self, request: Request) -> bool:
+        known = self.memory.contents.get(request.id)
+        return known is not None and known != request.canonical and request.id in self.view.records
+
+    @rule(target=sent, request=requests)
+    def submit_new_request(self, request: Request) -> Request:
+        self.submit(request)
+        return request
+
+    @rule(request=sent)
+    def resubmit_seen_request(self, request: Request) -> None:
+        self.submit(request, "resubmit")
+
+    @rule(target=sent, request=sent, payload=strat.payloads)
+    def submit_other_content_under_the_same_id(
+        self, request: Request, payload: dict[str, Any]
+    ) -> Request:
+        changed = Request(request.id, {**payload, "conflict": True})
+        self.submit(changed, "submit other content under the same id:")
+        return changed
+
+    @rule(case=_from_machine(lambda machine: st.sampled_from(machine.invalid)))
+    def submit_invalid_request(self, case: tuple[str, Any]) -> None:
+        self.send_invalid(case[0])
+
+    def send_invalid(self, reason: str) -> None:
+        body = dict(self.invalid)[reason]
+        raw = not isinstance(body, dict)
+        event = event_for(self.pipeline, body, self.next_request_id(), raw=raw)
+        self.invoke(event, Invalid(reason), f"send an invalid request ({reason})", case=reason)
+
+    @precondition(lambda self: bool(self.unfinished))
+    @rule(data=st.data())
+    def retry_unfinished_request(self, data: st.DataObject) -> None:
+        self.retry(data.draw(st.sampled_from(sorted(self.unfinished)), label="retry"))
+
+    def retry(self, key: str, why: str = "retry the unfinished request for") -> None:
+        event, request = self.unfinished[key]
+        event = with_request_id(self.pipeline, event, self.next_request_id())
+        reply = self.invoke(
+            event,
+            Submit(request.id, request.canonical),
+            f"{why} {key}",
+            sent={"id": request.id, "content": request.content},
+            verb="retry",
+        )
+        if reply.accepted or self.memory_conflicts(request):
+            self.unfinished.pop(key, None)
+
+    # -- faults and races -------------------------------------------------------------------
+
+    @rule(fault=_from_machine(lambda machine: machine.faults))
+    def plan_fault(self, fault: Fault) -> None:
+        self.sandbox.injector.plan(fault)
+        self.quiet_step(f"plan {fault.describe()}", "fault", fault=fault)
+
+    @rule(race=_from_machine(lambda machine: machine.races))
+    def plan_race(self, race: Race) -> None:
+        self.sandbox.injector.plan_race(race, lambda: self.run_race(race.kind))
+        self.quiet_step(f"plan a race: {race.describe()}", "race", race=race)
+
+    @rule(
+        target=sent,
+        request=requests,
+        fault=_from_machine(lambda machine: machine.submit_faults),
+    )
+    def submit_while_a_call_fails(self, request: Request, fault: Fault) -> Request:
+        self.plan_fault(fault)
+        self.submit(request)
+        return request
+
+    @rule(target=sent, request=requests, race=_from_machine(lambda machine: machine.races))
+    def submit_during_a_race(self, request: Request, race: Race) -> Request:
+        self.plan_race(race)
+        self.submit(request)
+        return request
+
+    @rule()
+    def clear_faults(self) -> None:
+        self.sandbox.injector.clear()
+        self.quiet_step("clear all faults and races", "clear")
+
+    def run_race(self, kind: RaceKind) -> None:
+        """Act as another actor inside the handler's call (injection is paused here), and
+        observe what the handler did so far and what the actor did, as changes of their own."""
+        if self.current is None:
+            return
+        event, request = self.current
+        if not isinstance(request, Submit):
+            return
+        now = self.observe()
+        self.changes.append(Change(self.mark, now))
+        if kind is RaceKind.COMPETING_INVOCATION:
+            actor = "a competing invocation"
+            self.memory.uncertain.add(request.id)
+            retry = with_request_id(self.pipeline, event, self.next_request_id())
+            reply = self.call(retry, "a competing invocation")
+            done = self.observe()
+            known = self.memory.contents.get(request.id)
+            competitor = Step(
+                request,
+                reply,
+                (Change(now, done, actor),),
+                conflict=bool(known and known != request.content and request.id in now.records),
+            )
+            self.check(competitor, " (in the competing invocation)")
+        else:
+            actor = "a consumer"
+            self.advance(request.id)
+            done = self.observe()
+        self.changes.append(Change(now, done, actor))
+        self.mark = done
+
+    # -- other actors -----------------------------------------------------------------------
+
+    def advance(self, identifier: str) -> bool:
+        """A consumer's conditional transition along ``later``; only once it could have
+        received a message for the record."""
+        view = self.observe()
+        record = view.record(identifier)
+        if record is None or not view.sent(identifier):
+            return False
+        pipeline = self.pipeline
+        old = record.get(pipeline.status)
+        rank = pipeline.rank(old)
+        following = max(rank, 1) + 1 if rank is not None else len(pipeline.statuses)
+        if following >= len(pipeline.statuses):
+            return False
+        with self.sandbox.injector.pause():
+            self.sandbox.admin("dynamodb").update_item(
+                TableName=self.sandbox.table_name,
+                Key={name: {"S": value} for name, value in pipeline.key_for(identifier).items()},
+                UpdateExpression="SET #s = :new",
+                ConditionExpression="#s = :old",
+                ExpressionAttributeNames={"#s": pipeline.status},
+                ExpressionAttributeValues={
+                    ":new": {"S": pipeline.statuses[following]},
+                    ":old": {"S": old},
+                },
+            )
+        return True
+
+    def annotate(self, identifier: str) -> bool:
+        if identifier not in self.view.records:
+            return False
+        with self.sandbox.injector.pause():
+            self.sandbox.admin("dynamodb").update_item(
+                TableName=self.sandbox.table_name,
+                Key={n: {"S": v} for n, v in self.pipeline.key_for(identifier).items()},
+                UpdateExpression="SET #n = :note",
+                ExpressionAttributeNames={"#n": ANNOTATION},
+                ExpressionAttributeValues={":note": {"S": f"added at step {len(self.story)}"}},
+            )
+        return True
+
+    @rule(request=sent, actor=st.sampled_from(ACTORS))
+    def another_actor_acts(self, request: Request, actor: str) -> None:
+        """A consumer moves the record on, or another writer adds an attribute of its own."""
+        done = self.advance(request.id) if actor == ACTORS[0] else self.annotate(request.id)
+        outcome = "" if done else " (nothing to do)"
+        self.quiet_step(
+            f"{actor}: {self.pipeline.describe_key(request.id)}{outcome}",
+            "actor",
+            actor=actor,
+            id=request.id,
+        )
+
+    # -- invariants and liveness ------------------------------------------------------------
+
+    @invariant()
+    def generic_invariants_hold(self) -> None:
+        """Checked inside each invocation step (``invoke``), where every change is at hand;
+        this counts the steps for the report."""
+
+    def teardown(self) -> None:
+        STATS.steps += len(self.story)
+        if self.failed:
+            return
+        self.sandbox.injector.clear()
+        self.tell("clear", "faults stop")
+        for _ in range(3):
+            for key in sorted(self.unfinished):
+                if key in self.unfinished:
+                    self.retry(key, "liveness: retry the unfinished request for")
+        pipeline = self.pipeline
+        problems = [
+            f"once faults stopped, retries did not finish {key}" for key in sorted(self.unfinished)
+        ]
+        problems += [
+            f"once faults stopped, record {pipeline.describe_key(identifier)} is still "
+            f"{pipeline.pending}"
+            for identifier, record in sorted(self.view.records.items())
+            if record.get(pipeline.status) == pipeline.pending
+        ]
+        if problems:
+            self.fail("liveness", problems)
+
+    # -- what the strategies draw from, per pipeline ----------------------------------------
+
+    @property
+    def invalid(self) -> tuple[tuple[str, Any], ...]:
+        return invalid_cases(self.pipeline)
+
+    @property
+    def faults(self) -> st.SearchStrategy[Fault]:
+        return st.builds(
+            Fault,
+            operation=st.sampled_from(self.operations),
+            kind=strat.fault_kinds,
+            times=strat.durations,
+            after=st.integers(0, 2),
+        )
+
+    @property
+    def submit_faults(self) -> st.SearchStrategy[Fault]:
+        return st.builds(
+            Fault,
+            operation=st.sampled_from(self.operations),
+            kind=strat.fault_kinds,
+            times=strat.durations,
+            after=st.sampled_from([0, 0, 1]),
+        )
+
+    @property
+    def races(self) -> st.SearchStrategy[Race]:
+        return st.builds(
+            Race,
+            operation=st.sampled_from(self.operations),
+            kind=st.sampled_from(PIPELINE_RACES),
+            after=st.sampled_from([0, 0, 1]),
+        )
+
+
+def machine_for_pipeline(
+    pipeline: Pipeline, handler: Handler, name: str = "PipelineMachine"
+) -> type[PipelineMachine]:
+    """A state machine class that verifies ``handler`` as ``pipeline`` describes it."""
+    operations = discover_operations(pipeline, handler, start())
+    return type(
+        name,
+        (PipelineMachine,),
+        {"pipeline": pipeline, "handler": staticmethod(handler), "operations": operations},
+    )
