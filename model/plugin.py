@@ -14,6 +14,8 @@ import pytest
 
 from model import profiles
 from model.driver import DEFAULT_HANDLER, Driver, Handler, HandlerLoadError, load_handler
+from model.pipeline.spec import Pipeline, PipelineFileError
+from model.pipeline.spec import load as load_pipeline
 from model.sandbox import Sandbox, start
 
 
@@ -21,9 +23,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("queuecheck")
     group.addoption(
         "--handler",
-        default=DEFAULT_HANDLER,
+        default=None,
         help=f"the handler to verify, as module:function importable from PYTHONPATH "
-        f"(default: {DEFAULT_HANDLER})",
+        f"(default: the pipeline file's, else {DEFAULT_HANDLER})",
+    )
+    group.addoption(
+        "--pipeline",
+        metavar="PATH",
+        default=None,
+        help="a pipeline file (TOML) describing an intake not written to queuecheck's contract: "
+        "the state machine then drives its handler and checks the generic invariants",
     )
     group.addoption(
         "--save-scenario",
@@ -34,7 +43,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _pipeline(config: pytest.Config) -> Pipeline | None:
+    path = config.getoption("--pipeline", None)
+    return load_pipeline(path) if path else None
+
+
+def _handler_spec(config: pytest.Config) -> str:
+    pipeline = _pipeline(config)
+    return str(
+        config.getoption("--handler") or (pipeline.handler if pipeline else None) or DEFAULT_HANDLER
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    try:
+        pipeline = _pipeline(config)
+    except PipelineFileError as exc:
+        pytest.exit(str(exc), returncode=2)
+    if pipeline and not (config.getoption("--handler") or pipeline.handler):
+        pytest.exit(f"{pipeline.origin} names no handler: add handler = or --handler", 2)
+    chosen = profiles.current()
+    if chosen not in profiles.NAMES:
+        pytest.exit(f"HYPOTHESIS_PROFILE={chosen!r} is not one of {profiles.NAMES}", 2)
     profiles.load()
     config.addinivalue_line(
         "markers", "zoo: runs the harness against a deliberately broken handler"
@@ -42,8 +72,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    handler = config.getoption("--handler")
-    return f"queuecheck: handler {handler}, hypothesis profile {profiles.current()}"
+    path = config.getoption("--pipeline")
+    judged = f", pipeline {path}" if path else ""
+    return (
+        f"queuecheck: handler {_handler_spec(config)}{judged}, "
+        f"hypothesis profile {profiles.current()}"
+    )
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -61,9 +95,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     out = item.config.getoption("--save-scenario")
     if out is None or report.when != "call" or not report.failed:
         return
+    pipeline_path = item.config.getoption("--pipeline")
+    if pipeline_path and "intake_machine" in getattr(item, "fixturenames", ()):
+        from model.machine import LAST_FAILURE
+        from model.pipeline import scenario
+
+        if LAST_FAILURE.story:
+            spec = _handler_spec(item.config)
+            scenario.write(LAST_FAILURE.story, out, pipeline_path, spec, LAST_FAILURE.invariant)
+            report.sections.append(("queuecheck", f"the failing run is saved as {out}"))
+        return
     from model import scenario_writer
 
-    found = scenario_writer.last_failure(f"{item.config.getoption('--handler')} ({item.nodeid})")
+    found = scenario_writer.last_failure(f"{_handler_spec(item.config)} ({item.nodeid})")
     if found is None:
         return
     scenario_writer.save(found, out, profiles.current())
@@ -72,7 +116,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.fixture(scope="session")
 def handler_spec(request: pytest.FixtureRequest) -> str:
-    return str(request.config.getoption("--handler"))
+    return _handler_spec(request.config)
+
+
+@pytest.fixture(scope="session")
+def pipeline(request: pytest.FixtureRequest) -> Pipeline | None:
+    """The pipeline file given with --pipeline, or None: the handler follows the contract."""
+    return _pipeline(request.config)
+
+
+@pytest.fixture(scope="session")
+def intake_machine(handler: Handler, pipeline: Pipeline | None) -> type[Any]:
+    """The state machine class that verifies the handler under test: against the contract,
+    or, with --pipeline, as its pipeline file describes it with the generic invariants."""
+    if pipeline is None:
+        from model.machine import machine_for
+
+        return machine_for(handler)
+    from model.pipeline.machine import machine_for_pipeline
+
+    return machine_for_pipeline(pipeline, handler)
 
 
 @pytest.fixture(scope="session")
@@ -97,8 +160,10 @@ def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-def driver(handler: Handler, sandbox: Sandbox) -> Driver:
+def driver(handler: Handler, sandbox: Sandbox, pipeline: Pipeline | None) -> Driver:
     """Invokes the handler under test with API Gateway events and parses its answers."""
+    if pipeline is not None:
+        pytest.skip("a contract check: it does not apply to a pipeline file's handler")
     return Driver(handler, sandbox)
 
 

@@ -56,6 +56,9 @@ settings.register_profile(
 )
 
 
+NAMES = ("ci", "dev", "thorough")
+
+
 def current() -> str:
     """``HYPOTHESIS_PROFILE`` if set; else ``ci`` on CI (where ``CI`` is set), ``dev`` elsewhere."""
     return os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")

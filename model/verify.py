@@ -1,10 +1,11 @@
 """The main job: verify a handler with the state machine and print a report a person reads.
 
-    python -m model.verify                                 # the reference, thorough profile
-    python -m model.verify --handler mypkg.app:handler     # your handler (from PYTHONPATH)
+    queuecheck-verify                                  # the reference, thorough profile
+    queuecheck-verify --handler mypkg.app:handler      # your handler, to queuecheck's contract
+    queuecheck-verify --pipeline intake.toml           # your intake, as its pipeline file says
 
 ``tox -e verify`` runs this. Exit status 0 means PASS, 1 a broken invariant (the report
-tells the story of the shrunk failing run), 2 a usage problem.
+tells the story of the shrunk failing run), 2 a usage problem or a pipeline file's mistake.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import redirect_stderr
+from typing import Any, NoReturn
 
 from model import profiles
 from model.driver import DEFAULT_HANDLER, HandlerLoadError, load_handler
+from model.pipeline.spec import Pipeline, PipelineFileError
+from model.pipeline.spec import load as load_pipeline
 
 
 def _table(counter: Counter[tuple[str, str]], races: bool) -> list[str]:
@@ -31,16 +35,37 @@ def _table(counter: Counter[tuple[str, str]], races: bool) -> list[str]:
     return [f"    {op:<{width}}  {kind.removeprefix('race:'):<20} {n:>6}" for op, kind, n in rows]
 
 
-def report(handler_spec: str, profile: str, seconds: float, failure: BaseException | None) -> str:
+def report(
+    handler_spec: str,
+    profile: str,
+    seconds: float,
+    failure: BaseException | None,
+    *,
+    pipeline: Pipeline | None = None,
+    operations: Sequence[str] = (),
+) -> str:
     from hypothesis import settings
 
-    from model.invariants import INVARIANTS
+    from model.invariants import INVARIANTS as CONTRACT_INVARIANTS
     from model.machine import LAST_FAILURE, STATS
+    from model.pipeline.invariants import INVARIANTS as GENERIC_INVARIANTS
 
     current = settings()
+    checked = GENERIC_INVARIANTS if pipeline else CONTRACT_INVARIANTS
+    judged = (
+        [
+            f"  pipeline:   {pipeline.origin} ({pipeline.source}: {pipeline.route}; "
+            f"statuses {' -> '.join(pipeline.statuses)})",
+            f"  calls:      {', '.join(operations)} (faults and races planned on these)",
+            "  checks:     the generic invariants (model/pipeline/invariants.py)",
+        ]
+        if pipeline
+        else ["  checks:     queuecheck's contract (DESIGN.md section 1) and its invariants"]
+    )
     lines = [
         "queuecheck verify",
         f"  handler:    {handler_spec}",
+        *judged,
         f"  profile:    {profile} (max_examples={current.max_examples}, "
         f"steps per example<={current.stateful_step_count}, derandomize={current.derandomize})",
         "",
@@ -48,7 +73,7 @@ def report(handler_spec: str, profile: str, seconds: float, failure: BaseExcepti
         f"  steps run:           {STATS.steps}  ({STATS.invocations} handler invocations)",
         f"  steps per second:    {STATS.steps / seconds:.0f}  ({seconds:.1f} s in all)",
         f"  invariants checked:  {STATS.invariant_checks}  "
-        f"({len(INVARIANTS)} invariants after every step, liveness at the end of every example)",
+        f"({len(checked)} invariants after every step, liveness at the end of every example)",
         "  faults injected (operation x kind, attempts):",
         *_table(STATS.injected, races=False),
         "  races injected (before operation x kind):",
@@ -75,18 +100,49 @@ def report(handler_spec: str, profile: str, seconds: float, failure: BaseExcepti
     return "\n".join(lines)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments end in one line and exit status 2, never in a traceback."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"queuecheck verify: {message} (see queuecheck-verify --help)\n")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
+
+
+def _usage_error(message: str) -> int:
+    print(f"queuecheck verify: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m model.verify", description=__doc__.split("\n")[0]
+    parser = _Parser(prog="queuecheck-verify", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--handler",
+        default=None,
+        help=f"module:function to verify (default: the pipeline file's, else {DEFAULT_HANDLER})",
     )
-    parser.add_argument("--handler", default=DEFAULT_HANDLER, help="module:function to verify")
+    parser.add_argument(
+        "--pipeline",
+        default=None,
+        metavar="PATH",
+        help="a pipeline file (TOML) describing an intake not written to queuecheck's contract",
+    )
     parser.add_argument(
         "--profile",
         default=None,
+        choices=profiles.NAMES,
         help="hypothesis profile (default: HYPOTHESIS_PROFILE or thorough)",
     )
     parser.add_argument(
-        "--max-examples", type=int, default=None, help="override the profile's max_examples"
+        "--max-examples", type=_positive, default=None, help="override the profile's max_examples"
     )
     parser.add_argument(
         "--save-scenario",
@@ -101,36 +157,69 @@ def main(argv: Sequence[str] | None = None) -> int:
     from hypothesis import settings
     from hypothesis.stateful import run_state_machine_as_test
 
-    from model.machine import LAST_FAILURE, machine_for
+    from model.machine import machine_for
     from model.sandbox import start
 
-    profile = profiles.load(args.profile or os.environ.get("HYPOTHESIS_PROFILE") or "thorough")
+    pipeline = None
+    if args.pipeline:
+        try:
+            pipeline = load_pipeline(args.pipeline)
+        except PipelineFileError as exc:
+            return _usage_error(str(exc).replace("\n", "\nqueuecheck verify: "))
+    handler_spec = args.handler or (pipeline.handler if pipeline else None) or DEFAULT_HANDLER
+    if pipeline and not (args.handler or pipeline.handler):
+        return _usage_error(f"{pipeline.origin} names no handler: add handler = or --handler")
+    chosen = args.profile or os.environ.get("HYPOTHESIS_PROFILE") or "thorough"
+    if chosen not in profiles.NAMES:
+        return _usage_error(f"HYPOTHESIS_PROFILE={chosen!r} is not one of {profiles.NAMES}")
+    profile = profiles.load(chosen)
     start()
     try:
-        handler = load_handler(args.handler)
+        handler = load_handler(handler_spec)
     except HandlerLoadError as exc:
-        print(f"queuecheck verify: {exc}", file=sys.stderr)
-        return 2
+        return _usage_error(str(exc))
     overrides = settings(max_examples=args.max_examples) if args.max_examples else settings()
     failure: BaseException | None = None
     started = time.perf_counter()
     noise = io.StringIO()
+    operations: tuple[str, ...] = ()
     try:
         with redirect_stderr(noise):  # the handler's own error logs; the report tells the story
-            run_state_machine_as_test(machine_for(handler), settings=overrides)  # type: ignore[no-untyped-call]
+            if pipeline:
+                from model.pipeline.machine import machine_for_pipeline
+
+                machine: Any = machine_for_pipeline(pipeline, handler)
+                operations = machine.operations
+            else:
+                machine = machine_for(handler)
+            run_state_machine_as_test(machine, settings=overrides)  # type: ignore[no-untyped-call]
     except AssertionError as exc:
         failure = exc
-    print(report(args.handler, profile, time.perf_counter() - started, failure))
+    seconds = time.perf_counter() - started
+    print(report(handler_spec, profile, seconds, failure, pipeline=pipeline, operations=operations))
     if failure is not None and args.save_scenario:
-        from model.scenario_writer import write_scenario
-
-        path = write_scenario(LAST_FAILURE, args.save_scenario, handler=args.handler)
-        print(f"\nScenario written to {path}; run it with:")
-        print(f"  python -m model.scenarios --handler {args.handler} {path}")
-        print(
-            "  (move it into scenarios/ to keep it: pytest tests/scenarios runs scenarios/*.toml)"
-        )
+        _save(args.save_scenario, handler_spec, pipeline, args.pipeline)
     return 0 if failure is None else 1
+
+
+def _save(out: str, handler_spec: str, pipeline: Pipeline | None, pipeline_path: str) -> None:
+    from model.machine import LAST_FAILURE
+
+    if pipeline:
+        from model.pipeline import scenario
+
+        path = scenario.write(
+            LAST_FAILURE.story, out, pipeline_path, handler_spec, LAST_FAILURE.invariant
+        )
+        print(f"\nScenario written to {path}; replay it with:")
+        print(f"  python -m model.pipeline.scenario {path}")
+        return
+    from model.scenario_writer import write_scenario
+
+    path = write_scenario(LAST_FAILURE, out, handler=handler_spec)
+    print(f"\nScenario written to {path}; run it with:")
+    print(f"  python -m model.scenarios --handler {handler_spec} {path}")
+    print("  (move it into scenarios/ to keep it: pytest tests/scenarios runs scenarios/*.toml)")
 
 
 if __name__ == "__main__":

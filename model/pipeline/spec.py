@@ -170,7 +170,8 @@ def _type_name(value: object) -> str:
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
-        return "an array"
+        kinds = sorted({_type_name(item).split()[-1] + "s" for item in value})
+        return f"an array of {' and '.join(kinds)}" if kinds else "an empty array"
     return names.get(type(value), type(value).__name__)
 
 
