@@ -108,6 +108,14 @@ def _disturbed(step: Step) -> bool:
     return bool(step.faults) or "competing_invocation" in step.races
 
 
+def _orphaned_now(pipeline: Pipeline, step: Step) -> set[str]:
+    """The id whose record this step's failed send removed, when the file says it should."""
+    identifier = _id(step)
+    if identifier is None or not step.faults or pipeline.on_send_failure != "absent":
+        return set()
+    return set() if step.after.record(identifier) is not None else {identifier}
+
+
 def _id(step: Step) -> str | None:
     return step.request.id if isinstance(step.request, Submit) else None
 
@@ -186,10 +194,11 @@ def every_message_names_a_record(pipeline: Pipeline, step: Step, memory: Memory)
     (unless the file's rollback removed it after a send whose outcome was unknown)."""
     problems = []
     path = ".".join(pipeline.id_path)
+    orphaned = memory.orphaned | _orphaned_now(pipeline, step)
     for message in step.after.messages:
         if message.id is None:
             problems.append(f"a queue message has no id at {path}: {message.raw[:120]!r}")
-        elif message.id not in step.after.records and message.id not in memory.orphaned:
+        elif message.id not in step.after.records and message.id not in orphaned:
             problems.append(
                 f"a queue message names {message.id}, but no record "
                 f"{pipeline.describe_key(message.id)} is stored"
@@ -367,10 +376,9 @@ def remember(pipeline: Pipeline, step: Step, memory: Memory) -> None:
     assert isinstance(step.request, Submit)
     if _disturbed(step):
         memory.uncertain.add(identifier)
+    memory.orphaned |= _orphaned_now(pipeline, step)
     record = step.after.record(identifier)
     if record is None:
         memory.contents.pop(identifier, None)
-        if step.faults and pipeline.on_send_failure == "absent":
-            memory.orphaned.add(identifier)
     elif step.before.record(identifier) is None or identifier not in memory.contents:
         memory.contents[identifier] = step.request.content

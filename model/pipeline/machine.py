@@ -162,6 +162,8 @@ class PipelineMachine(RuleBasedStateMachine):
         self.ids = iter(range(1, 1_000_000))
         self.current: tuple[Any, Submit | Invalid] | None = None
         self.changes: list[Change] = []
+        self.inside: list[str] = []
+        """What other actors did inside the current invocation, for its story line."""
         self.mark: View = self.view
         self.failed = False
         STATS.examples += 1
@@ -243,7 +245,7 @@ class PipelineMachine(RuleBasedStateMachine):
             and known != request.content
         )
         mark = len(self.sandbox.injector.attempts)
-        self.current, self.changes, self.mark = (event, request), [], before
+        self.current, self.changes, self.mark, self.inside = (event, request), [], before, []
         started = time.perf_counter()
         reply = self.call(event, label)
         elapsed = time.perf_counter() - started
@@ -270,7 +272,8 @@ class PipelineMachine(RuleBasedStateMachine):
             ", ".join(f"{a.operation}#{a.attempt}:{a.outcome}" for a in attempts) or "no AWS call"
         )
         where = f"; {self.record_text(identifier, after)}" if identifier else ""
-        self.tell("invoke", f"{label} -> {reply.describe()}  [{calls}]{where}", **detail)
+        inside = "".join(f"; inside it, {note}" for note in self.inside)
+        self.tell("invoke", f"{label} -> {reply.describe()}  [{calls}]{inside}{where}", **detail)
         self.check(step)
         generic.remember(self.pipeline, step, self.memory)
         self.view = after
@@ -406,11 +409,20 @@ class PipelineMachine(RuleBasedStateMachine):
                 (Change(now, done, actor),),
                 conflict=bool(known and known != request.content and request.id in now.records),
             )
+            self.inside.append(f"a competing invocation of the same request -> {reply.describe()}")
             self.check(competitor, " (in the competing invocation)")
         else:
             actor = "a consumer"
-            self.advance(request.id)
+            old = (now.record(request.id) or {}).get(self.pipeline.status)
+            moved = self.advance(request.id)
             done = self.observe()
+            new = (done.record(request.id) or {}).get(self.pipeline.status)
+            key = self.pipeline.describe_key(request.id)
+            self.inside.append(
+                f"a consumer moved {key} from {old} to {new}"
+                if moved
+                else "a consumer found nothing to do"
+            )
         self.changes.append(Change(now, done, actor))
         self.mark = done
 

@@ -215,7 +215,7 @@ def _shape_problems(document: Mapping[str, Any]) -> list[str]:
             if name not in keys:
                 known = ", ".join(sorted(keys))
                 where = f"[{section}]" if section else "the top level"
-                problems.append(f"unknown key {prefix}{name!r} in {where} (known keys: {known})")
+                problems.append(f"unknown key '{prefix}{name}' in {where} (known keys: {known})")
         for name, expected in keys.items():
             dotted = f"{prefix}{name}"
             if name not in table:

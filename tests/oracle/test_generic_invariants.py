@@ -1,0 +1,181 @@
+"""The generic invariants on hand-built steps: each one fails on the bug it is for.
+
+Values are written from the pipeline file's words (key template, statuses, mutable list,
+id_path), never by running a handler.
+"""
+
+import json
+
+from model.pipeline import invariants as generic
+from model.pipeline.invariants import Change, Invalid, Memory, Step, Submit
+from model.pipeline.observe import Kind, Reply, View
+from model.pipeline.spec import parse
+
+PIPELINE = parse(
+    {
+        "handler": "billing.intake:handler",
+        "event": {
+            "source": "rest",
+            "method": "POST",
+            "path": "/invoices",
+            "id_field": "invoiceId",
+            "content_field": "lines",
+        },
+        "answer": {"accepted": [200, 202]},
+        "table": {
+            "env": "T",
+            "key": {"pk": "INV#{id}", "sk": "HEAD"},
+            "status": "phase",
+            "pending": "ACCEPTED",
+            "queued": "FORWARDED",
+            "later": ["BILLED", "PAID"],
+            "mutable": ["phase", "changedAt"],
+            "on_send_failure": "pending",
+        },
+        "queue": {"env": "Q", "id_path": "invoice.id"},
+    }
+)
+REQUEST = Submit("a", '{"n":1}')
+ACCEPTED = Reply(Kind.ACCEPTED, 202, "{}")
+FAILED = Reply(Kind.FAILED, 503, '{"message": "try again"}')
+
+
+def item(phase, **more):
+    return {"pk": "INV#a", "sk": "HEAD", "phase": phase, "lines": '{"n":1}', **more}
+
+
+def view(*items, sent=0):
+    bodies = [json.dumps({"invoice": {"id": "a"}})] * sent
+    return View.of(PIPELINE, items, bodies)
+
+
+def step(*views, reply=ACCEPTED, request=REQUEST, faults=(), races=(), actors=()):
+    changes = tuple(
+        Change(before, after, *actor)
+        for before, after, actor in zip(
+            views, views[1:], [*actors, *[()] * len(views)], strict=False
+        )
+    )
+    return Step(request, reply, changes, faults, races)
+
+
+def check(invariant, a_step, memory=None):
+    return invariant(PIPELINE, a_step, memory or Memory())
+
+
+def test_a_status_that_goes_back_within_one_invocation_is_seen():
+    """No record, then a consumer sets BILLED, then the handler sets FORWARDED: start and end
+    look fine, the middle change does not."""
+    middle = [view(item("ACCEPTED"), sent=1), view(item("BILLED"), sent=1)]
+    a_step = step(view(), *middle, view(item("FORWARDED"), sent=1), actors=[(), ("a consumer",)])
+    assert ["record INV#a/HEAD went back from BILLED to FORWARDED"] == check(
+        generic.statuses_only_move_forward, a_step
+    )
+    calm = step(view(), view(item("FORWARDED"), sent=1))
+    assert [] == check(generic.statuses_only_move_forward, calm)
+
+
+def test_a_status_the_file_does_not_name_is_reported():
+    a_step = step(view(), view(item("QUEUED"), sent=1))
+    assert ["not one of"] == [
+        "not one of" for p in check(generic.statuses_only_move_forward, a_step) if "not one of" in p
+    ]
+
+
+def test_metadata_outside_mutable_never_changes():
+    """changedAt may change; lines may not; a record may not vanish in 'pending' mode."""
+    ok = step(view(item("ACCEPTED", changedAt="1")), view(item("FORWARDED", changedAt="2"), sent=1))
+    assert [] == check(generic.metadata_never_changes, ok)
+    clobbered = step(view(item("ACCEPTED")), view(item("FORWARDED", lines="{}"), sent=1))
+    assert 1 == len(check(generic.metadata_never_changes, clobbered))
+    vanished = step(view(item("ACCEPTED")), view(), reply=FAILED)
+    assert ["disappeared"] == [
+        "disappeared" for p in check(generic.metadata_never_changes, vanished) if "disappeared" in p
+    ]
+
+
+def test_queued_means_sent_and_messages_name_records():
+    unsent = step(view(), view(item("FORWARDED")))
+    assert 1 == len(check(generic.queued_records_were_sent, unsent))
+    orphan = step(view(), view(sent=1))
+    assert 1 == len(check(generic.every_message_names_a_record, orphan))
+    assert [] == check(generic.every_message_names_a_record, orphan, Memory(orphaned={"a"}))
+
+
+def test_accepted_means_queued_and_sent():
+    pending = step(view(), view(item("ACCEPTED"), sent=1))
+    assert 1 == len(check(generic.accepted_answers_mean_queued_and_sent, pending))
+    done = step(view(), view(item("FORWARDED"), sent=1))
+    assert [] == check(generic.accepted_answers_mean_queued_and_sent, done)
+
+
+def test_a_failed_send_leaves_the_record_pending():
+    faults = (("sqs.SendMessage", "server_error"),)
+    marked = step(view(), view(item("FORWARDED")), reply=FAILED, faults=faults)
+    assert 1 == len(check(generic.send_failure_leaves_record_as_declared, marked))
+    kept = step(view(), view(item("ACCEPTED")), reply=FAILED, faults=faults)
+    assert [] == check(generic.send_failure_leaves_record_as_declared, kept)
+    dynamo = step(view(), view(), reply=FAILED, faults=(("dynamodb.PutItem", "throttle"),))
+    assert [] == check(generic.send_failure_leaves_record_as_declared, dynamo)
+
+
+def test_invalid_requests_are_refused_and_write_nothing():
+    bad = Invalid("invoiceId missing")
+    refused = Reply(Kind.REFUSED, 400, "{}")
+    assert [] == check(
+        generic.invalid_requests_are_refused_and_change_nothing,
+        step(view(), view(), reply=refused, request=bad),
+    )
+    assert 3 == len(
+        check(
+            generic.invalid_requests_are_refused_and_change_nothing,
+            step(view(), view(item("ACCEPTED"), sent=1), reply=ACCEPTED, request=bad),
+        )
+    )
+    assert 1 == len(
+        check(
+            generic.invalid_requests_are_refused_and_change_nothing,
+            step(view(), view(), reply=FAILED, request=bad),
+        )
+    )
+
+
+def test_a_repeat_of_a_queued_request_sends_nothing():
+    again = step(view(item("FORWARDED"), sent=1), view(item("FORWARDED"), sent=2))
+    assert 2 == len(check(generic.repeats_send_nothing_new, again))
+    disturbed = step(
+        view(item("ACCEPTED")),
+        view(item("FORWARDED"), sent=2),
+        faults=(("sqs.SendMessage", "applied_lost"),),
+    )
+    assert [] == check(generic.repeats_send_nothing_new, disturbed)
+
+
+def test_failures_leak_no_internals_or_resource_names():
+    leaky = Reply(Kind.FAILED, 500, "An error occurred (ThrottlingException) on queuecheck-t")
+    problems = check(
+        generic.failures_leak_nothing,
+        step(view(), view(), reply=leaky),
+        Memory(secrets=("queuecheck-t",)),
+    )
+    assert (
+        1 == len(problems)
+        and "queuecheck-t" in problems[0]
+        and "ThrottlingException" in problems[0]
+    )
+    assert [] == check(generic.failures_leak_nothing, step(view(), view(), reply=FAILED))
+
+
+def test_a_race_alone_must_end_in_success():
+    """A consumer that moved the record on is no reason to fail; a fault is, a refusal never."""
+    raced = step(view(), view(item("BILLED"), sent=1), reply=FAILED, races=("consumer_advances",))
+    assert 1 == len(check(generic.answers_are_allowed, raced))
+    faulted = step(view(), view(), reply=FAILED, faults=(("dynamodb.PutItem", "throttle"),))
+    assert [] == check(generic.answers_are_allowed, faulted)
+    refused = Reply(Kind.REFUSED, 409, "{}")
+    assert 1 == len(
+        check(
+            generic.answers_are_allowed,
+            step(view(), view(), reply=refused, faults=(("dynamodb.PutItem", "throttle"),)),
+        )
+    )
