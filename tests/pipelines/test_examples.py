@@ -8,7 +8,6 @@ the derandomized ci profile, by the invariant named here.
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from model import profiles
@@ -60,10 +59,8 @@ def test_correct_example_passes(name, sandbox):
 @pytest.mark.parametrize("name", sorted(BROKEN))
 def test_broken_example_fails_on_its_invariant(name, sandbox):
     """The harness finds a failing run for each broken intake and names the invariant it broke."""
-    # More examples than the profile's: Hypothesis mixes literals of the modules a process has
-    # imported (other examples' handlers) into what it draws, so the run differs by test order.
     with pytest.raises(AssertionError, match="invariant "):
-        run_state_machine_as_test(machine(name), settings=settings(max_examples=400))
+        run_state_machine_as_test(machine(name))
     assert LAST_FAILURE.invariant in KNOWN_CHECKS, LAST_FAILURE.problems
     if profiles.current() == "ci":
         assert LAST_FAILURE.invariant in BROKEN[name], LAST_FAILURE.problems
