@@ -126,11 +126,6 @@ def discover_operations(pipeline: Pipeline, handler: Handler, sandbox: Sandbox) 
     )
 
 
-def _from_machine(build: Callable[[PipelineMachine], st.SearchStrategy[Any]]) -> Any:
-    """A strategy that depends on the machine's pipeline (its operations, its invalid cases)."""
-    return st.runner().flatmap(build)
-
-
 requests = st.builds(Request, id=st.sampled_from(IDS), content=strat.payloads)
 
 
@@ -141,6 +136,7 @@ class PipelineMachine(RuleBasedStateMachine):
     pipeline: ClassVar[Pipeline]
     handler: ClassVar[Handler]
     operations: ClassVar[tuple[str, ...]]
+    invalid: ClassVar[tuple[tuple[str, Any], ...]]
     sent = Bundle("requests")
 
     def __init__(self) -> None:
@@ -325,7 +321,6 @@ class PipelineMachine(RuleBasedStateMachine):
         self.submit(changed, "submit other content under the same id:")
         return changed
 
-    @rule(case=_from_machine(lambda machine: st.sampled_from(machine.invalid)))
     def submit_invalid_request(self, case: tuple[str, Any]) -> None:
         self.send_invalid(case[0])
 
@@ -355,27 +350,19 @@ class PipelineMachine(RuleBasedStateMachine):
 
     # -- faults and races -------------------------------------------------------------------
 
-    @rule(fault=_from_machine(lambda machine: machine.faults))
     def plan_fault(self, fault: Fault) -> None:
         self.sandbox.injector.plan(fault)
         self.quiet_step(f"plan {fault.describe()}", "fault", fault=fault)
 
-    @rule(race=_from_machine(lambda machine: machine.races))
     def plan_race(self, race: Race) -> None:
         self.sandbox.injector.plan_race(race, lambda: self.run_race(race.kind))
         self.quiet_step(f"plan a race: {race.describe()}", "race", race=race)
 
-    @rule(
-        target=sent,
-        request=requests,
-        fault=_from_machine(lambda machine: machine.submit_faults),
-    )
     def submit_while_a_call_fails(self, request: Request, fault: Fault) -> Request:
         self.plan_fault(fault)
         self.submit(request)
         return request
 
-    @rule(target=sent, request=requests, race=_from_machine(lambda machine: machine.races))
     def submit_during_a_race(self, request: Request, race: Race) -> Request:
         self.plan_race(race)
         self.submit(request)
@@ -510,40 +497,23 @@ class PipelineMachine(RuleBasedStateMachine):
         if problems:
             self.fail("liveness", problems)
 
-    # -- what the strategies draw from, per pipeline ----------------------------------------
 
-    @property
-    def invalid(self) -> tuple[tuple[str, Any], ...]:
-        return invalid_cases(self.pipeline)
+def _as_rule(method: Callable[..., Any], *, adds: bool = False, **strategies: Any) -> Any:
+    """``method`` as a rule of one pipeline's machine, drawing from that pipeline's strategies.
 
-    @property
-    def faults(self) -> st.SearchStrategy[Fault]:
-        return st.builds(
-            Fault,
-            operation=st.sampled_from(self.operations),
-            kind=strat.fault_kinds,
-            times=strat.durations,
-            after=st.integers(0, 2),
-        )
+    The strategies depend on the pipeline (the operations its handler calls, its invalid
+    requests), so these rules are made per machine class, on a fresh function each time:
+    ``rule`` marks the function it decorates, and one function cannot carry two pipelines'
+    strategies. Plain strategies shrink far better than ones derived from the machine at draw
+    time (``st.runner().flatmap``), which left failing runs shrinking for minutes."""
 
-    @property
-    def submit_faults(self) -> st.SearchStrategy[Fault]:
-        return st.builds(
-            Fault,
-            operation=st.sampled_from(self.operations),
-            kind=strat.fault_kinds,
-            times=strat.durations,
-            after=st.sampled_from([0, 0, 1]),
-        )
+    def step(self: PipelineMachine, *args: Any, **values: Any) -> Any:
+        return method(self, *args, **values)
 
-    @property
-    def races(self) -> st.SearchStrategy[Race]:
-        return st.builds(
-            Race,
-            operation=st.sampled_from(self.operations),
-            kind=st.sampled_from(PIPELINE_RACES),
-            after=st.sampled_from([0, 0, 1]),
-        )
+    step.__name__ = step.__qualname__ = method.__name__
+    step.__doc__ = method.__doc__
+    decorate: Any = rule(target=PipelineMachine.sent, **strategies) if adds else rule(**strategies)
+    return decorate(step)
 
 
 def machine_for_pipeline(
@@ -551,8 +521,49 @@ def machine_for_pipeline(
 ) -> type[PipelineMachine]:
     """A state machine class that verifies ``handler`` as ``pipeline`` describes it."""
     operations = discover_operations(pipeline, handler, start())
+    on_calls = st.sampled_from(operations)
+    faults = st.builds(
+        Fault,
+        operation=on_calls,
+        kind=strat.fault_kinds,
+        times=strat.durations,
+        after=st.integers(0, 2),
+    )
+    submit_faults = st.builds(
+        Fault,
+        operation=on_calls,
+        kind=strat.fault_kinds,
+        times=strat.durations,
+        after=st.sampled_from([0, 0, 1]),
+    )
+    races = st.builds(
+        Race,
+        operation=on_calls,
+        kind=st.sampled_from(PIPELINE_RACES),
+        after=st.sampled_from([0, 0, 1]),
+    )
+    base = PipelineMachine
+    rules = {
+        "submit_invalid_request": _as_rule(
+            base.submit_invalid_request, case=st.sampled_from(invalid_cases(pipeline))
+        ),
+        "plan_fault": _as_rule(base.plan_fault, fault=faults),
+        "plan_race": _as_rule(base.plan_race, race=races),
+        "submit_while_a_call_fails": _as_rule(
+            base.submit_while_a_call_fails, adds=True, request=requests, fault=submit_faults
+        ),
+        "submit_during_a_race": _as_rule(
+            base.submit_during_a_race, adds=True, request=requests, race=races
+        ),
+    }
     return type(
         name,
         (PipelineMachine,),
-        {"pipeline": pipeline, "handler": staticmethod(handler), "operations": operations},
+        {
+            "pipeline": pipeline,
+            "handler": staticmethod(handler),
+            "operations": operations,
+            "invalid": invalid_cases(pipeline),
+            **rules,
+        },
     )
