@@ -14,7 +14,7 @@ import attrs
 from model import lifecycle
 from model.contract import Content, Lookup, Rejection, Submission
 from model.observed import Answer, Snapshot
-from model.plans import FaultKind
+from model.plans import FaultKind, RaceKind
 
 CRASH = "CRASH"
 
@@ -47,34 +47,61 @@ def outcome_of(answer: Answer) -> Outcome:
 
 @attrs.frozen
 class Disturbance:
-    """What went wrong during one invocation: injected fault kinds and whether a race ran."""
+    """What went wrong during one invocation: injected fault kinds and the races that ran."""
 
     kinds: frozenset[FaultKind] = frozenset()
-    raced: bool = False
+    races: frozenset[RaceKind] = frozenset()
 
     @classmethod
     def of(cls, injected: Iterable[tuple[str, str]]) -> Disturbance:
-        kinds, raced = set(), False
+        kinds, races = set(), set()
         for _operation, kind in injected:
             if kind.startswith("race:"):
-                raced = True
+                races.add(RaceKind(kind.removeprefix("race:")))
             else:
                 kinds.add(FaultKind(kind))
-        return cls(frozenset(kinds), raced)
+        return cls(frozenset(kinds), frozenset(races))
+
+    @property
+    def raced(self) -> bool:
+        return bool(self.races)
 
     @property
     def calm(self) -> bool:
-        return not self.kinds and not self.raced
+        return not self.kinds and not self.races
 
 
 def _failures(disturbance: Disturbance) -> set[Outcome]:
-    """SYSTEM_ERROR answers a disturbance may cause: 503 when retrying may help, 500 when not."""
+    """SYSTEM_ERROR answers the faults may cause: 503 when retrying may help, 500 when not.
+    A race alone causes none but the one ``RACE_OUTCOMES`` names."""
     failures = set()
-    if disturbance.raced or any(kind.retryable for kind in disturbance.kinds):
+    if any(kind.retryable for kind in disturbance.kinds):
         failures.add(Outcome(503, "SYSTEM_ERROR"))
-    if disturbance.raced or FaultKind.ACCESS_DENIED in disturbance.kinds:
+    if FaultKind.ACCESS_DENIED in disturbance.kinds:
         failures.add(Outcome(500, "SYSTEM_ERROR"))
     return failures
+
+
+QUEUED_NOW = Outcome(202, None, False)
+DUPLICATE = Outcome(200, None, True)
+# What each race may add to the answers of a calm world (DESIGN.md 1, steps 2 and 4):
+RACE_OUTCOMES: dict[RaceKind, frozenset[Outcome]] = {
+    # the consumer got the message first and moved the record on: the conditional update
+    # fails on a record QUEUED or later, which is success with its current status (202); or
+    # the PutItem of a resumption finds it moved on, a duplicate (200)
+    RaceKind.CONSUMER_ADVANCES: frozenset({QUEUED_NOW, DUPLICATE}),
+    # the same request finished first: this one finds its record QUEUED at the PutItem (200)
+    # or at the conditional update (202)
+    RaceKind.COMPETING_INVOCATION: frozenset({QUEUED_NOW, DUPLICATE}),
+    # the record's ttl passed: the PutItem may replace it (202), the update still finds it
+    # PENDING (202)
+    RaceKind.RECORD_EXPIRES: frozenset({QUEUED_NOW}),
+    # the record was deleted: a PutItem creates it anew (202); an update finds nothing to
+    # mark, and the retry that must start over is told to come back (503)
+    RaceKind.RECORD_VANISHES: frozenset({QUEUED_NOW, Outcome(503, "SYSTEM_ERROR")}),
+}
+# Races that change what a record holds, so a conflict before them may not be one after.
+REPLACING_RACES = frozenset({RaceKind.RECORD_EXPIRES, RaceKind.RECORD_VANISHES})
 
 
 def allowed(
@@ -95,19 +122,24 @@ def allowed(
     if isinstance(request, Lookup):
         found = before.live(request.message_id)
         base = {Outcome(200) if found else Outcome(404, "NOT_FOUND")}
+        if disturbance.raced:  # lookups call none of the raced operations; allow both views
+            base |= {Outcome(200), Outcome(404, "NOT_FOUND")}
         return frozenset(base | _failures(disturbance))
     record_id = request.message_id
+    conflict = (
+        before.live(record_id)
+        and stored_content is not None
+        and stored_content.fingerprint() != request.content.fingerprint()
+    )
     if not before.live(record_id):
-        base = {Outcome(202, None, False)}
-    elif (
-        stored_content is not None and stored_content.fingerprint() != request.content.fingerprint()
-    ):
+        base = {QUEUED_NOW}
+    elif conflict:
         base = {Outcome(409, "IDEMPOTENCY_CONFLICT")}
     elif lifecycle.at_least_queued(before.status(record_id)):
-        base = {Outcome(200, None, True)}
+        base = {DUPLICATE}
     else:
-        base = {Outcome(202, None, False)}
-    if disturbance.raced:
-        # Another actor may have finished the same request first, or moved the record on.
-        base |= {Outcome(202, None, False), Outcome(200, None, True)}
+        base = {QUEUED_NOW}
+    for race in disturbance.races:
+        if not conflict or race in REPLACING_RACES:
+            base |= RACE_OUTCOMES[race]
     return frozenset(base | _failures(disturbance))

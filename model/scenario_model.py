@@ -18,7 +18,7 @@ from model.contract import Content, Lookup, Rejection, Submission
 from model.lifecycle import Status
 from model.observed import Snapshot
 from model.outcomes import CRASH, Disturbance, Outcome, allowed
-from model.plans import FaultKind
+from model.plans import FaultKind, RaceKind
 from model.scenario_format import FIX, Actor, ModelContradiction, Scenario, Step, read
 
 # -- the static check: the model, walked over the scenario -------------------------------
@@ -78,16 +78,18 @@ class ModelWalk:
 
     states: dict[str, Known | None] = attrs.Factory(dict)
     kinds: set[FaultKind] = attrs.Factory(set)
-    raced: bool = False
+    races: set[RaceKind] = attrs.Factory(set)
     after: dict[int, Known | None] = attrs.Factory(dict)
     """What the model alone decides of each step's record after the step (None: it cannot)."""
 
     @property
     def armed(self) -> bool:
-        return bool(self.kinds) or self.raced
+        return bool(self.kinds) or bool(self.races)
 
     def planned(self) -> str:
-        names = sorted(str(kind) for kind in self.kinds) + (["a race"] if self.raced else [])
+        names = sorted(str(kind) for kind in self.kinds) + sorted(
+            f"a race ({race})" for race in self.races
+        )
         return f"with {', '.join(names)} planned" if names else "with no fault or race planned"
 
     def walk(self, scenario: Scenario) -> None:
@@ -104,10 +106,10 @@ class ModelWalk:
         if step.fault is not None:
             self.kinds.add(step.fault.kind)
         elif step.race is not None:
-            self.raced = True
+            self.races.add(step.race.kind)
         elif step.action == "clear faults":
             self.kinds.clear()
-            self.raced = False
+            self.races.clear()
         elif step.actor is not None:
             return self.act(step)
         elif step.request is not None:
@@ -131,16 +133,18 @@ class ModelWalk:
         permitted = set(allowed(request, snapshot, stored, Disturbance()))
         if self.armed:
             others = frozenset(self.kinds - {FaultKind.CRASH})
-            permitted |= allowed(request, snapshot, stored, Disturbance(others, self.raced))
+            permitted |= allowed(
+                request, snapshot, stored, Disturbance(others, frozenset(self.races))
+            )
             if FaultKind.CRASH in self.kinds:
                 permitted.add(Outcome(None, CRASH))
         known = before.describe(message_id, request) + _basis(before)
         situation = f"after the steps before it ({known}) {self.planned()},"
         self.require(step, permitted, situation)
         if isinstance(request, Lookup):
-            if self.raced:
+            if self.races:
                 self.states[message_id] = None
-            return not self.raced
+            return not self.races
         if self.armed:
             self.states[message_id] = self.pin(step, request, before)
             return False
@@ -167,7 +171,7 @@ class ModelWalk:
         content = request.content
         if before.present:
             assert before.content is not None
-            if self.raced and before.content.fingerprint() != content.fingerprint():
+            if self.races and before.content.fingerprint() != content.fingerprint():
                 return None
             content = before.content
         return Known(True, Status(record.status), False, content, messages, step.number)

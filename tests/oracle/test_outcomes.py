@@ -10,7 +10,7 @@ from oracle.build import NOW, ORDER, OTHER, accepted, answer, error, record, sna
 from model.contract import Content, Lookup, Rejection, Submission
 from model.observed import Snapshot
 from model.outcomes import CRASH, Disturbance, Outcome, allowed, outcome_of
-from model.plans import FaultKind
+from model.plans import FaultKind, RaceKind
 
 NEW = Outcome(202, None, False)
 DUPLICATE = Outcome(200, None, True)
@@ -21,7 +21,7 @@ UNAVAILABLE = Outcome(503, "SYSTEM_ERROR")
 BROKEN = Outcome(500, "SYSTEM_ERROR")
 CRASHED = Outcome(None, CRASH)
 CALM = Disturbance()
-RACED = Disturbance(raced=True)
+RACED = Disturbance(races=frozenset({RaceKind.CONSUMER_ADVANCES}))
 RETRYABLE = [kind for kind in FaultKind if kind not in (FaultKind.ACCESS_DENIED, FaultKind.CRASH)]
 
 SUBMIT = Submission("m-1", ORDER)
@@ -128,7 +128,7 @@ def test_access_denied_adds_500(
     [
         Disturbance(frozenset({FaultKind.CRASH})),
         Disturbance(frozenset({FaultKind.CRASH, FaultKind.THROTTLE})),
-        Disturbance(frozenset({FaultKind.CRASH}), raced=True),
+        Disturbance(frozenset({FaultKind.CRASH}), frozenset({RaceKind.COMPETING_INVOCATION})),
     ],
     ids=["crash", "crash and throttle", "crash and race"],
 )
@@ -150,32 +150,46 @@ def test_a_crash_allows_only_no_answer(
         (EMPTY, None, NEW),
         (holding("PENDING"), ORDER, NEW),
         (holding("QUEUED"), ORDER, DUPLICATE),
-        (holding("QUEUED", OTHER), OTHER, CONFLICT),
     ],
-    ids=["new", "PENDING", "QUEUED", "conflict"],
+    ids=["new", "PENDING", "QUEUED"],
 )
-def test_a_race_allows_both_success_answers_and_both_failures(
-    before: Snapshot, stored: Content | None, calm: Outcome
+@pytest.mark.parametrize(
+    ("race", "added"),
+    [
+        # another actor finished the request, or moved the record on: success either way
+        (RaceKind.CONSUMER_ADVANCES, {NEW, DUPLICATE}),
+        (RaceKind.COMPETING_INVOCATION, {NEW, DUPLICATE}),
+        # the ttl passed: the PutItem may replace the record, the update still finds it
+        (RaceKind.RECORD_EXPIRES, {NEW}),
+        # deleted: the PutItem creates it anew, or the update finds nothing and says retry
+        (RaceKind.RECORD_VANISHES, {NEW, UNAVAILABLE}),
+    ],
+)
+def test_each_race_allows_exactly_what_the_contract_says(
+    before: Snapshot, stored: Content | None, calm: Outcome, race: RaceKind, added: set[Outcome]
 ) -> None:
-    """Another actor may have finished the request first or moved the record on: 202 and 200
-    are both correct, and so are 503 and 500."""
-    expected = frozenset({calm, NEW, DUPLICATE, UNAVAILABLE, BROKEN})
-    assert expected == allowed(SUBMIT, before, stored, RACED)
+    """A race adds only the answers its actor can cause; none of them is a 500, and only a
+    deleted record makes a 503 correct."""
+    expected = frozenset({calm, *added})
+    assert expected == allowed(SUBMIT, before, stored, Disturbance(races=frozenset({race})))
 
 
 @pytest.mark.parametrize(
-    "disturbance",
+    ("race", "expected"),
     [
-        RACED,
-        Disturbance(frozenset({FaultKind.CRASH})),
-        Disturbance(frozenset({FaultKind.THROTTLE, FaultKind.ACCESS_DENIED})),
+        (RaceKind.CONSUMER_ADVANCES, {CONFLICT}),
+        (RaceKind.COMPETING_INVOCATION, {CONFLICT}),
+        (RaceKind.RECORD_EXPIRES, {CONFLICT, NEW}),
+        (RaceKind.RECORD_VANISHES, {CONFLICT, NEW, UNAVAILABLE}),
     ],
 )
-def test_a_rejection_is_answered_the_same_whatever_happens(disturbance: Disturbance) -> None:
-    """An invalid request touches no AWS call, so no fault can change its answer."""
-    rejection = Rejection(415, "UNSUPPORTED_MEDIA_TYPE")
-    expected = frozenset({Outcome(415, "UNSUPPORTED_MEDIA_TYPE")})
-    assert expected == allowed(rejection, EMPTY, None, disturbance)
+def test_a_race_excuses_a_conflict_only_if_the_record_may_be_replaced(
+    race: RaceKind, expected: set[Outcome]
+) -> None:
+    """Other content under a stored id stays a conflict when a consumer or the same request
+    acted; only an expiry or a deletion lets the new content be stored."""
+    disturbance = Disturbance(races=frozenset({race}))
+    assert frozenset(expected) == allowed(SUBMIT, holding("QUEUED", OTHER), OTHER, disturbance)
 
 
 def test_combined_faults_add_both_failures() -> None:
@@ -193,10 +207,13 @@ def test_combined_faults_add_both_failures() -> None:
             (("dynamodb.PutItem", "applied_lost"), ("sqs.SendMessage", "crash")),
             Disturbance(frozenset({FaultKind.APPLIED_LOST, FaultKind.CRASH})),
         ),
-        ((("dynamodb.UpdateItem", "race:consumer_advances"),), Disturbance(raced=True)),
+        (
+            (("dynamodb.UpdateItem", "race:consumer_advances"),),
+            Disturbance(races=frozenset({RaceKind.CONSUMER_ADVANCES})),
+        ),
         (
             (("dynamodb.PutItem", "race:record_expires"), ("sqs.SendMessage", "timeout")),
-            Disturbance(frozenset({FaultKind.TIMEOUT}), raced=True),
+            Disturbance(frozenset({FaultKind.TIMEOUT}), frozenset({RaceKind.RECORD_EXPIRES})),
         ),
     ],
 )
@@ -261,15 +278,18 @@ def test_calm_submissions_and_lookups_always_have_one_answer(
     assert 1 == len(allowed(LOOKUP if lookup else SUBMIT, before, stored, CALM))
 
 
-@given(st.sets(st.sampled_from(FaultKind)), st.booleans())
+@given(st.sets(st.sampled_from(FaultKind)), st.sets(st.sampled_from(RaceKind)))
 def test_disturbance_never_removes_the_calm_answer_unless_it_crashes(
-    kinds: set[FaultKind], raced: bool
+    kinds: set[FaultKind], races: set[RaceKind]
 ) -> None:
-    """A fault or race widens what is allowed; only a crash replaces the calm answer."""
-    disturbance = Disturbance(frozenset(kinds), raced)
+    """A fault or race widens what is allowed; only a crash replaces the calm answer; a 500
+    needs an AccessDenied, and a 503 a retryable fault or a deleted record."""
+    disturbance = Disturbance(frozenset(kinds), frozenset(races))
     permitted = allowed(SUBMIT, EMPTY, None, disturbance)
     if FaultKind.CRASH in kinds:
         assert frozenset({CRASHED}) == permitted
-    else:
-        assert NEW in permitted
-        assert (bool(kinds) or raced) == (len(permitted) > 1)
+        return
+    assert NEW in permitted
+    assert (BROKEN in permitted) == (FaultKind.ACCESS_DENIED in kinds)
+    retryable = any(kind.retryable for kind in kinds)
+    assert (UNAVAILABLE in permitted) == (retryable or RaceKind.RECORD_VANISHES in races)
