@@ -28,6 +28,10 @@ LEAK_PATTERNS = re.compile(
 )
 
 
+CANARY = "qc-canary-"
+"""Every generated payload carries a value starting so; no log line may ever show one."""
+
+
 @attrs.define
 class Memory:
     """What the model remembers across steps; the store itself is re-observed every step."""
@@ -56,6 +60,10 @@ class Step:
     """Ids whose record a race expired or deleted during the step: a new generation may start."""
     stored_content: Content | None = None
     """What the model knew the request's record to hold before the step (None: no live record)."""
+    logs: tuple[str, ...] = ()
+    """Every log record and output line the handler wrote during the step."""
+    body: str = ""
+    """The request's body as sent."""
 
     @property
     def disturbance(self) -> Disturbance:
@@ -379,11 +387,21 @@ def refusals_write_nothing(step: Step, memory: Memory) -> list[str]:
     return [f"{answer.describe() if answer else 'the request'} but {p}" for p in problems]
 
 
+def logs_carry_no_payload(step: Step, memory: Memory) -> list[str]:
+    """No log line shows a payload: neither a generated payload's canary value nor the body as
+    sent (payloads and attributes may be personal data; logs keep ids, types and outcomes)."""
+    shown = [
+        line for line in step.logs if CANARY in line or (len(step.body) >= 32 and step.body in line)
+    ]
+    return [f"the handler logged payload content: {line[:200]!r}" for line in shown[:3]]
+
+
 Invariant = Callable[[Step, Memory], list[str]]
 INVARIANTS: tuple[Invariant, ...] = (
     # The most specific claims first, so a failure names the rule closest to the bug;
     # answers_are_allowed, the broadest, comes last.
     errors_are_documented_and_leak_nothing,
+    logs_carry_no_payload,
     sqs_failure_rolls_back,
     statuses_only_move_forward,
     metadata_never_changes,

@@ -19,7 +19,7 @@ import attrs
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule
 
-from model import contract, invariants, lifecycle, rule_choice
+from model import contract, invariants, lifecycle, logcapture, rule_choice
 from model import strategies as strat
 from model.contract import Lookup, Submission
 from model.driver import Crashed, Driver, Handler
@@ -30,6 +30,13 @@ from model.plans import Fault, Race, RaceKind
 from model.sandbox import QUEUE_NAME, Sandbox, start
 
 STORY_LINES = 12
+# The invariants about how records change, checked on each stretch of an invocation that a
+# race's actor interrupted (the request-level ones need the whole invocation).
+CHANGE_INVARIANTS = (
+    invariants.statuses_only_move_forward,
+    invariants.metadata_never_changes,
+    invariants.queued_records_were_sent,
+)
 
 
 @attrs.define
@@ -44,6 +51,7 @@ class RunStats:
     seconds_in_steps: float = 0.0
     submit_steps: int = 0
     seconds_in_submits: float = 0.0
+    log_lines: int = 0
 
     def reset(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -106,6 +114,12 @@ class IntakeMachine(RuleBasedStateMachine):
         self.story: list[StoryStep] = []
         self.last_step: Step | None = None
         self.current: tuple[dict[str, Any], str] | None = None
+        self.mark: Snapshot = self.snapshot
+        """Inside an invocation: the last observation, where the handler's next change starts."""
+        self.inside: list[str] = []
+        self.held: tuple[str, list[str]] | None = None
+        """A failure found inside the handler's AWS call, raised once the handler returns:
+        raised in there, it would reach the handler, which might swallow it."""
         self.replaceable: set[str] = set()
         self.failed = False
         STATS.examples += 1
@@ -140,6 +154,28 @@ class IntakeMachine(RuleBasedStateMachine):
             if problems:
                 self.fail(check.__name__, problems)
 
+    def take_held(self) -> tuple[str, list[str]] | None:
+        held, self.held = self.held, None
+        return held
+
+    def fail_after_call(self, invariant_name: str, problems: list[str]) -> None:
+        if self.held is None:
+            self.held = (invariant_name, problems)
+
+    def hold_changes(
+        self, before: Snapshot, after: Snapshot, when: str, *, inside: bool = False
+    ) -> None:
+        """The invariants about changes, on one stretch of an invocation: what the handler did
+        before a race's actor acted, or after. Seen from the step's two ends alone, a status the
+        handler dragged back after a consumer moved it on would look like progress."""
+        stretch = Step(before, after, replaceable=frozenset(self.replaceable))
+        for check in CHANGE_INVARIANTS:
+            STATS.invariant_checks += 1
+            problems = check(stretch, self.memory)
+            if problems:
+                report = self.fail_after_call if inside else self.fail
+                report(f"{check.__name__} ({when})", problems)
+
     def invoke(self, event: dict[str, Any], label: str) -> Answer:
         """One invocation as a step: run it, observe, remember; invariants run after the rule."""
         request = contract.judge(event)
@@ -150,14 +186,29 @@ class IntakeMachine(RuleBasedStateMachine):
             stored = self.memory.contents.get(message_id)
         mark = len(self.sandbox.injector.attempts)
         self.current, self.replaceable = (event, message_id), set()
+        self.mark, self.inside, self.held = before, [], None
         started = time.perf_counter()
-        answer = self.call_handler(event, label)
+        with logcapture.captured() as logs:
+            answer = self.call_handler(event, label)
         elapsed = time.perf_counter() - started
+        STATS.log_lines += len(logs)
         self.current = None
         attempts = self.sandbox.injector.attempts[mark:]
         injected = tuple((a.operation, a.outcome) for a in attempts if a.outcome != "passed")
         after = self.observe()
-        step = Step(before, after, request, answer, injected, frozenset(self.replaceable), stored)
+        if self.mark is not before:  # a race ran inside: the handler's last stretch on its own
+            self.hold_changes(self.mark, after, "after the race")
+        step = Step(
+            before,
+            after,
+            request,
+            answer,
+            injected,
+            frozenset(self.replaceable),
+            stored,
+            tuple(logs),
+            str(event.get("body") or ""),
+        )
         STATS.invocations += 1
         STATS.injected.update(injected)
         if isinstance(request, Submission):
@@ -166,15 +217,19 @@ class IntakeMachine(RuleBasedStateMachine):
         calls = (
             ", ".join(f"{a.operation}#{a.attempt}:{a.outcome}" for a in attempts) or "no AWS call"
         )
+        inside = "".join(f"; inside it, {note}" for note in self.inside)
         self.tell(
             "invoke",
-            f"{label} -> {answer.describe()}  [{calls}]",
+            f"{label} -> {answer.describe()}  [{calls}]{inside}",
             event=event,
             status=answer.status,
             code=answer.code,
             record=after.status(message_id) if message_id else None,
             messages=len(after.messages_for(message_id)) if message_id else None,
         )
+        held = self.take_held()
+        if held is not None:
+            self.fail(*held)
         invariants.remember(step, self.memory)
         self.last_step, self.snapshot = step, after
         if isinstance(request, Submission):
@@ -185,14 +240,18 @@ class IntakeMachine(RuleBasedStateMachine):
                 self.unfinished[key] = event
         return answer
 
-    def call_handler(self, event: dict[str, Any], label: str) -> Answer:
+    def call_handler(self, event: dict[str, Any], label: str, *, inside: bool = False) -> Answer:
         """The handler's answer; raising, or answering something that is not a proxy response,
         is itself a broken rule (API Gateway would answer 502 and log nothing useful)."""
         try:
             return to_answer(self.driver.invoke(event))
         except Exception as exc:  # the handler's own exception, whatever it is
+            problem = [f"{label}: {type(exc).__name__}: {exc}"]
+            if inside:
+                self.fail_after_call("handler_always_answers", problem)
+                return Answer(None)
             self.tell("invoke", f"{label} -> raised {type(exc).__name__}: {exc}", event=event)
-            self.fail("handler_always_answers", [f"{label}: {type(exc).__name__}: {exc}"])
+            self.fail("handler_always_answers", problem)
             raise  # unreachable: fail() raises
 
     def quiet_step(self, text: str, action: str, **detail: Any) -> None:
@@ -285,29 +344,59 @@ class IntakeMachine(RuleBasedStateMachine):
         self.quiet_step("clear all faults and races", "clear")
 
     def run_race(self, kind: RaceKind) -> None:
-        """Act as another actor, inside the handler's call (injection is paused here)."""
+        """Act as another actor, inside the handler's call (injection is paused here). What the
+        handler did so far, and what the actor did, are observed and checked on their own."""
         if self.current is None:
             return
         event, message_id = self.current
+        now = self.observe()
+        self.hold_changes(self.mark, now, f"before the race {kind}", inside=True)
         if kind is RaceKind.COMPETING_INVOCATION:
-            competitor = self.call_handler(dict(event), "a competing invocation")
-            problems = invariants.errors_are_documented_and_leak_nothing(
-                Step(self.snapshot, self.snapshot, answer=competitor), self.memory
-            )
-            if problems:
-                self.fail("errors_are_documented_and_leak_nothing (competing invocation)", problems)
             self.memory.uncertain.add(message_id)
-            return
-        if kind is RaceKind.CONSUMER_ADVANCES:
-            self.advance(message_id, lifecycle.Status.PROCESSING)
-            return
-        self.replaceable.add(message_id)
-        self.memory.uncertain.add(message_id)
-        if kind is RaceKind.RECORD_EXPIRES:
-            self.expire(message_id)
+            self.compete(event, message_id, now)
+        elif kind is RaceKind.CONSUMER_ADVANCES:
+            old = now.status(message_id)
+            moved = self.advance(message_id, lifecycle.Status.PROCESSING)
+            self.inside.append(
+                f"a consumer moved {message_id} from {old} to PROCESSING"
+                if moved
+                else "a consumer found nothing to do"
+            )
         else:
-            self.memory.vanished.add(message_id)
-            self.delete_record(message_id)
+            self.replaceable.add(message_id)
+            self.memory.uncertain.add(message_id)
+            if kind is RaceKind.RECORD_EXPIRES:
+                if self.expire(message_id):
+                    self.inside.append(f"record {message_id} expired")
+            else:
+                self.memory.vanished.add(message_id)
+                self.delete_record(message_id)
+                self.inside.append(f"record {message_id} was deleted")
+        self.mark = self.observe()
+
+    def compete(self, event: dict[str, Any], message_id: str, now: Snapshot) -> None:
+        """A second invocation of the same request runs to completion, calm (faults never touch
+        it), and is judged as a step of its own."""
+        competing = dict(event)
+        competing["requestContext"] = {
+            **event.get("requestContext", {}),
+            "requestId": self.driver.next_request_id(),
+        }
+        answer = self.call_handler(competing, "a competing invocation", inside=True)
+        request = contract.judge(competing)
+        stored = self.memory.contents.get(message_id) if now.live(message_id) else None
+        record = now.record(message_id) or {}
+        if isinstance(request, Submission) and record.get("payloadHash") == (
+            request.content.fingerprint()
+        ):  # the interrupted invocation stored this request's content (replacing an expired one)
+            stored = request.content
+        step = Step(now, self.observe(), request, answer, (), frozenset(self.replaceable), stored)
+        self.inside.append(f"a competing invocation of the same request -> {answer.describe()}")
+        for check in invariants.INVARIANTS:
+            STATS.invariant_checks += 1
+            problems = check(step, self.memory)
+            if problems:
+                self.fail_after_call(f"{check.__name__} (in the competing invocation)", problems)
 
     # -- other actors -------------------------------------------------------------------
 

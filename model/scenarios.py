@@ -81,6 +81,9 @@ class _Recorder:
         self.results.append(result)
         return result
 
+    def next_request_id(self) -> str:
+        return str(self.driver.next_request_id())
+
 
 @functools.cache
 def _scenario_machine() -> type[Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -9,6 +10,7 @@ import attrs
 from hypothesis import strategies as st
 
 from model.events import api_event, submit_event
+from model.invariants import CANARY
 from model.plans import OPERATIONS, Fault, FaultKind, Race, RaceKind
 
 # A small pool of ids and types makes duplicates and conflicts likely.
@@ -30,7 +32,7 @@ class SubmitRequest:
     id_in: str = "body"  # "body", "header" (Idempotency-Key) or "content" (derived)
 
     def body(self) -> dict[str, Any]:
-        document: dict[str, Any] = {"type": self.type, "payload": self.payload}
+        document: dict[str, Any] = {"type": self.type, "payload": with_canary(self.payload)}
         if self.attributes is not None:
             document["attributes"] = self.attributes
         if self.message_id is not None and self.id_in == "body":
@@ -45,6 +47,13 @@ class SubmitRequest:
 
     def with_payload(self, payload: dict[str, Any]) -> SubmitRequest:
         return attrs.evolve(self, payload=payload)
+
+
+def with_canary(content: dict[str, Any]) -> dict[str, Any]:
+    """The content with a value no log may ever show (DESIGN.md: no payloads in logs). It is
+    derived from the content, not drawn, so it costs the shrinker nothing."""
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8")).hexdigest()
+    return {**content, "canary": f"{CANARY}{digest[:8]}"}
 
 
 json_scalars = st.one_of(

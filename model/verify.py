@@ -74,6 +74,7 @@ def report(
         f"  steps per second:    {STATS.steps / seconds:.0f}  ({seconds:.1f} s in all)",
         f"  invariants checked:  {STATS.invariant_checks}  "
         f"({len(checked)} invariants after every step, liveness at the end of every example)",
+        f"  log lines checked:   {STATS.log_lines}  (no payload may show in what a handler logs)",
         "  faults injected (operation x kind, attempts):",
         *_table(STATS.injected, races=False),
         "  races injected (before operation x kind):",

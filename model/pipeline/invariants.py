@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import attrs
 
+from model.invariants import CANARY
 from model.pipeline.observe import Kind, Reply, View
 from model.pipeline.spec import Pipeline
 
@@ -74,6 +75,8 @@ class Step:
     """The kinds of the races that ran inside the invocation."""
     conflict: bool = False
     """A live record for the id held other content before the step."""
+    logs: tuple[str, ...] = ()
+    """Every log record and output line the handler wrote during the step."""
 
     @property
     def before(self) -> View:
@@ -343,10 +346,18 @@ def answers_are_allowed(pipeline: Pipeline, step: Step, memory: Memory) -> list[
     return []
 
 
+def logs_carry_no_content(pipeline: Pipeline, step: Step, memory: Memory) -> list[str]:
+    """No log line shows the generated content: every generated content object carries a
+    canary value that the handler's logs must never contain (it stands for personal data)."""
+    shown = [line for line in step.logs if CANARY in line]
+    return [f"the handler logged the request's content: {line[:200]!r}" for line in shown[:3]]
+
+
 Invariant = Callable[[Pipeline, Step, Memory], list[str]]
 INVARIANTS: tuple[Invariant, ...] = (
     # The most specific claims first, so a failure names the rule closest to the bug.
     failures_leak_nothing,
+    logs_carry_no_content,
     send_failure_leaves_record_as_declared,
     statuses_only_move_forward,
     metadata_never_changes,

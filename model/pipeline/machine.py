@@ -22,7 +22,7 @@ import attrs
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule
 
-from model import rule_choice
+from model import logcapture, rule_choice
 from model import strategies as strat
 from model.driver import Handler, LambdaContext
 from model.faults import InvocationCrashed
@@ -160,6 +160,8 @@ class PipelineMachine(RuleBasedStateMachine):
         self.changes: list[Change] = []
         self.inside: list[str] = []
         """What other actors did inside the current invocation, for its story line."""
+        self.held: tuple[str, list[str]] | None = None
+        self.competitors: list[Step] = []
         self.mark: View = self.view
         self.failed = False
         STATS.examples += 1
@@ -196,9 +198,11 @@ class PipelineMachine(RuleBasedStateMachine):
     def next_request_id(self) -> str:
         return f"req-{next(self.ids)}"
 
-    def call(self, event: Any, label: str) -> Reply:
+    def call(self, event: Any, label: str, *, inside: bool = False) -> Reply:
         """The handler's answer in the pipeline's terms. For rest and http, raising or
-        returning something API Gateway cannot answer with is a broken rule of its own."""
+        returning something API Gateway cannot answer with is a broken rule of its own; found
+        ``inside`` another invocation's AWS call, it is held until that invocation returns
+        (raised in there, it would reach that handler, which might swallow it)."""
         os.environ.update(self.sandbox.environment)
         context = LambdaContext(self.next_request_id())
         try:
@@ -208,15 +212,23 @@ class PipelineMachine(RuleBasedStateMachine):
         except Exception as exc:  # the handler's own exception, whatever it is
             if self.pipeline.source == "direct":
                 return Reply(Kind.FAILED, None, f"{type(exc).__name__}: {exc}")
-            self.tell("invoke", f"{label} -> raised {type(exc).__name__}: {exc}")
-            self.fail("handler_always_answers", [f"{label}: raised {type(exc).__name__}: {exc}"])
-            raise  # unreachable: fail() raises
+            return self.broken(f"{label}: raised {type(exc).__name__}: {exc}", inside)
         try:
             return read_answer(self.pipeline, answer)
         except NotAnAnswer as exc:
-            self.tell("invoke", f"{label} -> {exc}")
-            self.fail("handler_always_answers", [f"{label}: {exc} (API Gateway answers 502)"])
-            raise  # unreachable
+            return self.broken(f"{label}: {exc} (API Gateway answers 502)", inside)
+
+    def broken(self, problem: str, inside: bool) -> Reply:
+        if inside:
+            self.held = self.held or ("handler_always_answers", [problem])
+            return Reply(Kind.CRASHED)
+        self.tell("invoke", problem)
+        self.fail("handler_always_answers", [problem])
+        raise AssertionError(problem)  # unreachable: fail() raises
+
+    def take_held(self) -> tuple[str, list[str]] | None:
+        held, self.held = self.held, None
+        return held
 
     def record_text(self, identifier: str, view: View) -> str:
         record = view.record(identifier)
@@ -242,9 +254,12 @@ class PipelineMachine(RuleBasedStateMachine):
         )
         mark = len(self.sandbox.injector.attempts)
         self.current, self.changes, self.mark, self.inside = (event, request), [], before, []
+        self.held, self.competitors = None, []
         started = time.perf_counter()
-        reply = self.call(event, label)
+        with logcapture.captured() as logs:
+            reply = self.call(event, label)
         elapsed = time.perf_counter() - started
+        STATS.log_lines += len(logs)
         self.current = None
         after = self.observe()
         attempts = self.sandbox.injector.attempts[mark:]
@@ -257,7 +272,13 @@ class PipelineMachine(RuleBasedStateMachine):
             a.outcome.removeprefix("race:") for a in attempts if a.outcome.startswith("race:")
         )
         step = Step(
-            request, reply, (*self.changes, Change(self.mark, after)), faults, races, conflict
+            request,
+            reply,
+            (*self.changes, Change(self.mark, after)),
+            faults,
+            races,
+            conflict,
+            tuple(logs),
         )
         STATS.invocations += 1
         STATS.injected.update((a.operation, a.outcome) for a in attempts if a.outcome != "passed")
@@ -270,6 +291,11 @@ class PipelineMachine(RuleBasedStateMachine):
         where = f"; {self.record_text(identifier, after)}" if identifier else ""
         inside = "".join(f"; inside it, {note}" for note in self.inside)
         self.tell("invoke", f"{label} -> {reply.describe()}  [{calls}]{inside}{where}", **detail)
+        held = self.take_held()
+        if held is not None:
+            self.fail(*held)
+        for competitor in self.competitors:
+            self.check(competitor, " (in the competing invocation)")
         self.check(step)
         generic.remember(self.pipeline, step, self.memory)
         self.view = after
@@ -283,7 +309,7 @@ class PipelineMachine(RuleBasedStateMachine):
     # -- submissions --------------------------------------------------------------------
 
     def submit(self, request: Request, verb: str = "submit") -> Reply:
-        body = self.pipeline.body(request.id, request.content)
+        body = self.pipeline.body(request.id, strat.with_canary(request.content))
         event = event_for(self.pipeline, body, self.next_request_id())
         label = f"{verb} {self.pipeline.route} {json.dumps(body, ensure_ascii=False)}"
         reply = self.invoke(
@@ -387,7 +413,7 @@ class PipelineMachine(RuleBasedStateMachine):
             actor = "a competing invocation"
             self.memory.uncertain.add(request.id)
             retry = with_request_id(self.pipeline, event, self.next_request_id())
-            reply = self.call(retry, "a competing invocation")
+            reply = self.call(retry, "a competing invocation", inside=True)
             done = self.observe()
             known = self.memory.contents.get(request.id)
             competitor = Step(
@@ -397,7 +423,7 @@ class PipelineMachine(RuleBasedStateMachine):
                 conflict=bool(known and known != request.content and request.id in now.records),
             )
             self.inside.append(f"a competing invocation of the same request -> {reply.describe()}")
-            self.check(competitor, " (in the competing invocation)")
+            self.competitors.append(competitor)  # judged once the interrupted one returns
         else:
             actor = "a consumer"
             old = (now.record(request.id) or {}).get(self.pipeline.status)

@@ -179,3 +179,13 @@ def test_a_race_alone_must_end_in_success():
             step(view(), view(), reply=refused, faults=(("dynamodb.PutItem", "throttle"),)),
         )
     )
+
+
+def test_logs_never_show_the_generated_content():
+    """The canary every generated content carries must not show in what the handler logs."""
+    from model.invariants import CANARY
+
+    leaky = Step(REQUEST, ACCEPTED, (Change(view(), view()),), logs=(f"got {CANARY}12345678",))
+    assert 1 == len(check(generic.logs_carry_no_content, leaky))
+    quiet = Step(REQUEST, ACCEPTED, (Change(view(), view()),), logs=("stored INV#a",))
+    assert [] == check(generic.logs_carry_no_content, quiet)

@@ -200,8 +200,9 @@ def test_a_correct_step_breaks_no_invariant(correct: Step, remembered: Memory) -
 
 def test_every_invariant_of_the_design_is_checked() -> None:
     """``INVARIANTS`` holds one predicate per rule of DESIGN.md section 2 (liveness runs at the
-    end of a run, not per step)."""
+    end of a run, not per step), and one for section 1's rule that logs carry no payload."""
     expected = {
+        "logs_carry_no_payload",
         "statuses_only_move_forward",
         "queued_records_were_sent",
         "queue_messages_have_records",

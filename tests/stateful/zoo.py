@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -295,6 +296,78 @@ def _all_errors_retryable(error: ApiError, request_id: str) -> dict[str, Any]:
     return _error_response(error, request_id)
 
 
+class ConsumerRaceAsFailureIntake(Intake):
+    """Answers 500 when the conditional update finds the record moved on by a consumer, instead
+    of reporting the current status as success ("the update failed, so the request failed")."""
+
+    def submit(self, submission: Submission) -> Accepted:
+        accepted = super().submit(submission)
+        if not accepted.duplicate and accepted.status != Status.QUEUED:
+            raise errors.internal()
+        return accepted
+
+
+class ExistsConditionStore(DynamoStore):
+    """Marks QUEUED on the condition that the record exists, not that it is PENDING: a consumer
+    that moved it on is dragged back, and the ends of the invocation still look consistent."""
+
+    @translated("dynamodb.UpdateItem")
+    def mark_queued(self, submission: Submission, sqs_message_id: str, now: Any) -> Record | None:
+        try:
+            self._update_if_exists(submission, sqs_message_id, now)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return None  # gone: as the reference, a retry starts over
+            raise
+        return Record(submission.message_id, Status.QUEUED, submission.payload_hash)
+
+    def _update_if_exists(self, submission: Submission, sqs_message_id: str, now: Any) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key={"messageId": {"S": submission.message_id}},
+            UpdateExpression=(
+                "SET #s = :q, updatedAt = :now, queuedAt = :now, sqsMessageId = :id, "
+                "#v = #v + :one ADD enqueueAttempts :one"
+            ),
+            ConditionExpression="attribute_exists(messageId)",
+            ExpressionAttributeNames={"#s": "status", "#v": "version"},
+            ExpressionAttributeValues={
+                ":q": {"S": Status.QUEUED},
+                ":now": {"S": iso_millis(now)},
+                ":id": {"S": sqs_message_id},
+                ":one": {"N": "1"},
+            },
+        )
+
+
+class CheckThenActStore(DynamoStore):
+    """Deduplicates by reading first and writing unconditionally when nothing was found: a
+    competing invocation that stored and queued the record in between is overwritten."""
+
+    def put_pending(
+        self, submission: Submission, now: Any, ttl_seconds: int, request_id: str | None
+    ) -> Record | None:
+        existing = self.get(submission.message_id)
+        if existing is not None and not (
+            existing.ttl is not None and existing.ttl < int(now.timestamp())
+        ):
+            return existing
+        return UnconditionalPutStore(self._client, self._table).put_pending(
+            submission, now, ttl_seconds, request_id
+        )
+
+
+_reference = build_handler()
+_debug_log = logging.getLogger("intake.debug")
+_debug_log.setLevel(logging.INFO)
+
+
+def logs_the_event(event: Any, context: Any) -> dict[str, Any]:
+    """Logs every event it receives "for debugging": payloads (personal data) end up in logs."""
+    _debug_log.info("received %s", json.dumps(event))
+    return _reference(event, context)
+
+
 unconditional_update = build_handler(store=UnconditionalUpdateStore)
 put_item_for_status = build_handler(store=PutItemStatusStore)
 update_before_send = build_handler(intake=UpdateBeforeSendIntake)
@@ -309,12 +382,15 @@ rollback_marks_failed = build_handler(store=RollbackMarksFailedStore)
 no_retry_after = build_handler(render_error=_no_retry_after)
 unconditional_put = build_handler(store=UnconditionalPutStore)
 access_denied_as_503 = build_handler(render_error=_all_errors_retryable)
+consumer_race_as_failure = build_handler(intake=ConsumerRaceAsFailureIntake)
+exists_condition_update = build_handler(store=ExistsConditionStore)
+check_then_act_dedupe = build_handler(store=CheckThenActStore)
 
 # variant -> (the bug in words, the invariant that catches it first on the ci profile)
 VARIANTS: dict[str, tuple[str, str]] = {
     "unconditional_update": (
         "status update without a condition",
-        "stored_records_match_submissions",
+        "statuses_only_move_forward",
     ),
     "put_item_for_status": (
         "PutItem instead of UpdateItem for the status",
@@ -322,9 +398,9 @@ VARIANTS: dict[str, tuple[str, str]] = {
     ),
     "update_before_send": (
         "status set to QUEUED before the message is sent",
-        "sqs_failure_rolls_back",
+        "queued_records_were_sent",
     ),
-    "swallowed_sqs_error": ("SQS errors swallowed", "queued_records_were_sent"),
+    "swallowed_sqs_error": ("SQS errors swallowed", "accepted_requests_are_queued"),
     "success_after_failed_update": (
         "2xx after a failed status update",
         "accepted_requests_are_queued",
@@ -335,7 +411,7 @@ VARIANTS: dict[str, tuple[str, str]] = {
     ),
     "duplicates_sent_again": (
         "duplicate replays sent again",
-        "refusals_write_nothing",
+        "one_message_per_id_unless_disturbed",
     ),
     "no_resume_of_pending": ("no resume of a PENDING record", "accepted_requests_are_queued"),
     "conflict_as_duplicate": (
@@ -347,4 +423,17 @@ VARIANTS: dict[str, tuple[str, str]] = {
     "no_retry_after": ("503 without Retry-After", "errors_are_documented_and_leak_nothing"),
     "unconditional_put": ("unconditional PutItem overwrites duplicates", "metadata_never_changes"),
     "access_denied_as_503": ("AccessDenied answered 503 (retry for ever)", "answers_are_allowed"),
+    "consumer_race_as_failure": (
+        "500 when a consumer moved the record on before the status update",
+        "answers_are_allowed",
+    ),
+    "exists_condition_update": (
+        "status update conditioned only on the record existing",
+        "statuses_only_move_forward (after the race)",
+    ),
+    "logs_the_event": ("the whole event logged, payload included", "logs_carry_no_payload"),
+    "check_then_act_dedupe": (
+        "GetItem, then an unconditional PutItem when nothing was found",
+        "metadata_never_changes (after the race)",
+    ),
 }
