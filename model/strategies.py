@@ -21,6 +21,52 @@ TYPES = ("order.created", "invoice:paid", "user-signup", "Z")
 SUBMIT_OPERATIONS = ("sqs.SendMessage", "dynamodb.UpdateItem", "dynamodb.PutItem")
 
 
+MEDIA_TYPES = (
+    "application/json",
+    "application/json; charset=utf-8",
+    "Application/JSON",
+    "application/json;charset=UTF-8",
+)
+JSON_STYLES = ("compact", "spaced", "escaped", "indented")
+
+
+@attrs.frozen
+class Encoding:
+    """One of the equivalent ways API Gateway can hand over the same request: header names in
+    any case, the media type in any spelling, the body plain or base64 (binary media types),
+    JSON with any whitespace, key order and ``\\u`` escapes. A correct handler answers each the
+    same, and stores the same record: the model judges the request, not its spelling."""
+
+    header_case: str = "as is"
+    media_type: str = MEDIA_TYPES[0]
+    base64: bool = False
+    json_style: str = "compact"
+
+    @classmethod
+    def derived(cls, seed: str) -> Encoding:
+        """An encoding chosen by ``seed`` (the request id, so a resubmission is spelled anew):
+        derived rather than drawn, so it costs the shrinker nothing and replays exactly."""
+        digest = hashlib.sha256(seed.encode("utf-8")).digest()
+        return cls(
+            ("as is", "lower", "upper")[digest[0] % 3],
+            MEDIA_TYPES[digest[1] % len(MEDIA_TYPES)],
+            digest[2] % 3 == 0,
+            JSON_STYLES[digest[3] % len(JSON_STYLES)],
+        )
+
+    def header(self, name: str) -> str:
+        return {"lower": name.lower(), "upper": name.upper()}.get(self.header_case, name)
+
+    def text(self, document: dict[str, Any]) -> str:
+        if self.json_style == "spaced":
+            return json.dumps(document, ensure_ascii=False)
+        if self.json_style == "escaped":
+            return json.dumps(document, ensure_ascii=True, separators=(",", ":"))
+        if self.json_style == "indented":
+            return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True)
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
 @attrs.frozen
 class SubmitRequest:
     """A ``POST /messages`` the harness sends; its repr is the story line Hypothesis prints."""
@@ -40,10 +86,19 @@ class SubmitRequest:
         return document
 
     def event(self, request_id: str) -> dict[str, Any]:
-        headers = {}
+        """The request as API Gateway hands it over, in an encoding chosen by its request id."""
+        encoding = Encoding.derived(request_id)
+        headers = {encoding.header("Content-Type"): encoding.media_type}
         if self.message_id is not None and self.id_in == "header":
-            headers["Idempotency-Key"] = self.message_id
-        return submit_event(self.body(), headers, request_id=request_id)
+            headers[encoding.header("Idempotency-Key")] = self.message_id
+        return api_event(
+            "POST",
+            "/messages",
+            encoding.text(self.body()),
+            headers,
+            base64_encoded=encoding.base64,
+            request_id=request_id,
+        )
 
     def with_payload(self, payload: dict[str, Any]) -> SubmitRequest:
         return attrs.evolve(self, payload=payload)

@@ -368,6 +368,29 @@ def logs_the_event(event: Any, context: Any) -> dict[str, Any]:
     return _reference(event, context)
 
 
+def case_sensitive_headers(event: Any, context: Any) -> dict[str, Any]:
+    """Reads ``Idempotency-Key`` spelled exactly so (``headers["Idempotency-Key"]``): a client
+    that sends ``idempotency-key`` gets a content-derived id instead of the one it asked for."""
+    if isinstance(event, dict):
+        event = dict(event)
+        for field in ("headers", "multiValueHeaders"):
+            if isinstance(event.get(field), dict):
+                event[field] = {
+                    name: value
+                    for name, value in event[field].items()
+                    if name == "Idempotency-Key" or name.lower() != "idempotency-key"
+                }
+    return _reference(event, context)
+
+
+def base64_ignored(event: Any, context: Any) -> dict[str, Any]:
+    """Ignores ``isBase64Encoded``: a body API Gateway handed over base64-encoded (a binary
+    media type) is parsed as if it were the JSON itself, and refused."""
+    if isinstance(event, dict) and event.get("isBase64Encoded"):
+        event = {**event, "isBase64Encoded": False}
+    return _reference(event, context)
+
+
 unconditional_update = build_handler(store=UnconditionalUpdateStore)
 put_item_for_status = build_handler(store=PutItemStatusStore)
 update_before_send = build_handler(intake=UpdateBeforeSendIntake)
@@ -431,6 +454,11 @@ VARIANTS: dict[str, tuple[str, str]] = {
         "status update conditioned only on the record existing",
         "statuses_only_move_forward (after the race)",
     ),
+    "case_sensitive_headers": (
+        "Idempotency-Key read in one spelling only",
+        "accepted_requests_are_queued",
+    ),
+    "base64_ignored": ("isBase64Encoded ignored", "answers_are_allowed"),
     "logs_the_event": ("the whole event logged, payload included", "logs_carry_no_payload"),
     "check_then_act_dedupe": (
         "GetItem, then an unconditional PutItem when nothing was found",
