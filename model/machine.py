@@ -13,7 +13,7 @@ import collections
 import json
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, NoReturn, cast
 
 import attrs
 from hypothesis import strategies as st
@@ -71,6 +71,19 @@ class LastFailure:
 
 
 LAST_FAILURE = LastFailure()
+
+
+def broken(invariant_name: str, problems: list[str], story: list[StoryStep]) -> NoReturn:
+    """Keep the failing run for the report and ``--save-scenario``, and fail with its story:
+    the broken invariant, what broke, and the last steps that led there."""
+    LAST_FAILURE.story, LAST_FAILURE.invariant = list(story), invariant_name
+    LAST_FAILURE.problems = list(problems)
+    recent = story[-STORY_LINES:]
+    lines = [f"  {i}. {step.text}" for i, step in enumerate(recent, len(story) - len(recent) + 1)]
+    listed = "\n".join(f"  - {problem}" for problem in problems)
+    raise AssertionError(
+        f"invariant {invariant_name} broken:\n{listed}\nthe story so far:\n" + "\n".join(lines)
+    )
 
 
 @attrs.frozen
@@ -135,17 +148,7 @@ class IntakeMachine(RuleBasedStateMachine):
 
     def fail(self, invariant_name: str, problems: list[str]) -> None:
         self.failed = True
-        LAST_FAILURE.story, LAST_FAILURE.invariant = list(self.story), invariant_name
-        LAST_FAILURE.problems = list(problems)
-        recent = self.story[-STORY_LINES:]
-        lines = [
-            f"  {i}. {step.text}"
-            for i, step in enumerate(recent, len(self.story) - len(recent) + 1)
-        ]
-        broken = "\n".join(f"  - {problem}" for problem in problems)
-        raise AssertionError(
-            f"invariant {invariant_name} broken:\n{broken}\nthe story so far:\n" + "\n".join(lines)
-        )
+        broken(invariant_name, problems, self.story)
 
     def hold(self, check: invariants.Invariant) -> None:
         STATS.invariant_checks += 1

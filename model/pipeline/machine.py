@@ -26,7 +26,7 @@ from model import logcapture, rule_choice
 from model import strategies as strat
 from model.driver import Handler, LambdaContext
 from model.faults import InvocationCrashed
-from model.machine import LAST_FAILURE, STATS, STORY_LINES, StoryStep
+from model.machine import STATS, StoryStep, broken
 from model.pipeline import invariants as generic
 from model.pipeline.events import NotAnAnswer, event_for, read_answer, with_request_id
 from model.pipeline.invariants import Change, Invalid, Memory, Step, Submit
@@ -176,17 +176,7 @@ class PipelineMachine(RuleBasedStateMachine):
 
     def fail(self, name: str, problems: list[str]) -> None:
         self.failed = True
-        LAST_FAILURE.story, LAST_FAILURE.invariant = list(self.story), name
-        LAST_FAILURE.problems = list(problems)
-        recent = self.story[-STORY_LINES:]
-        lines = [
-            f"  {i}. {step.text}"
-            for i, step in enumerate(recent, len(self.story) - len(recent) + 1)
-        ]
-        broken = "\n".join(f"  - {problem}" for problem in problems)
-        raise AssertionError(
-            f"invariant {name} broken:\n{broken}\nthe story so far:\n" + "\n".join(lines)
-        )
+        broken(name, problems, self.story)
 
     def check(self, step: Step, suffix: str = "") -> None:
         for check in generic.INVARIANTS:
@@ -212,13 +202,13 @@ class PipelineMachine(RuleBasedStateMachine):
         except Exception as exc:  # the handler's own exception, whatever it is
             if self.pipeline.source == "direct":
                 return Reply(Kind.FAILED, None, f"{type(exc).__name__}: {exc}")
-            return self.broken(f"{label}: raised {type(exc).__name__}: {exc}", inside)
+            return self.unanswerable(f"{label}: raised {type(exc).__name__}: {exc}", inside)
         try:
             return read_answer(self.pipeline, answer)
         except NotAnAnswer as exc:
-            return self.broken(f"{label}: {exc} (API Gateway answers 502)", inside)
+            return self.unanswerable(f"{label}: {exc} (API Gateway answers 502)", inside)
 
-    def broken(self, problem: str, inside: bool) -> Reply:
+    def unanswerable(self, problem: str, inside: bool) -> Reply:
         if inside:
             self.held = self.held or ("handler_always_answers", [problem])
             return Reply(Kind.CRASHED)
