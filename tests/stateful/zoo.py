@@ -421,9 +421,9 @@ VARIANTS: dict[str, tuple[str, str]] = {
     ),
     "update_before_send": (
         "status set to QUEUED before the message is sent",
-        "queued_records_were_sent",
+        "sqs_failure_rolls_back",
     ),
-    "swallowed_sqs_error": ("SQS errors swallowed", "accepted_requests_are_queued"),
+    "swallowed_sqs_error": ("SQS errors swallowed", "queued_records_were_sent"),
     "success_after_failed_update": (
         "2xx after a failed status update",
         "accepted_requests_are_queued",
