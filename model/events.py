@@ -62,6 +62,12 @@ def submit_event(
     )
 
 
+def with_request_id(event: dict[str, Any], request_id: str) -> dict[str, Any]:
+    """The same request again, as API Gateway hands over a retry: only the request id is new."""
+    context = event.get("requestContext")
+    return {**event, "requestContext": {**(context or {}), "requestId": request_id}}
+
+
 def get_event(message_id: str, *, request_id: str = "req-0") -> dict[str, Any]:
     return api_event(
         "GET",

@@ -23,7 +23,7 @@ from model import contract, invariants, lifecycle, logcapture, rule_choice
 from model import strategies as strat
 from model.contract import Lookup, Submission
 from model.driver import Crashed, Driver, Handler
-from model.events import Response, get_event
+from model.events import Response, get_event, with_request_id
 from model.invariants import Memory, Step
 from model.observed import Answer, QueueMessage, Snapshot
 from model.plans import Fault, Race, RaceKind
@@ -257,6 +257,10 @@ class IntakeMachine(RuleBasedStateMachine):
             self.fail("handler_always_answers", problem)
             raise  # unreachable: fail() raises
 
+    def again(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The same request sent again (a retry, a competing invocation): a new request id."""
+        return with_request_id(event, self.driver.next_request_id())
+
     def quiet_step(self, text: str, action: str, **detail: Any) -> None:
         """A step by another actor: re-observe, so its writes are not blamed on the handler."""
         self.snapshot = self.observe()
@@ -302,12 +306,7 @@ class IntakeMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def retry_unfinished_request(self, data: st.DataObject) -> None:
         key = data.draw(st.sampled_from(sorted(self.unfinished)), label="retry")
-        event = dict(self.unfinished[key])
-        event["requestContext"] = {
-            **event["requestContext"],
-            "requestId": self.driver.next_request_id(),
-        }
-        self.invoke(event, f"retry the unfinished request for {key}")
+        self.invoke(self.again(self.unfinished[key]), f"retry the unfinished request for {key}")
 
     @staticmethod
     def id_of(request: strat.SubmitRequest) -> str:
@@ -380,11 +379,7 @@ class IntakeMachine(RuleBasedStateMachine):
     def compete(self, event: dict[str, Any], message_id: str, now: Snapshot) -> None:
         """A second invocation of the same request runs to completion, calm (faults never touch
         it), and is judged as a step of its own."""
-        competing = dict(event)
-        competing["requestContext"] = {
-            **event.get("requestContext", {}),
-            "requestId": self.driver.next_request_id(),
-        }
+        competing = self.again(event)
         answer = self.call_handler(competing, "a competing invocation", inside=True)
         request = contract.judge(competing)
         stored = self.memory.contents.get(message_id) if now.live(message_id) else None
@@ -507,11 +502,7 @@ class IntakeMachine(RuleBasedStateMachine):
         self.tell("clear", "faults stop")
         for _ in range(3):
             for key in sorted(self.unfinished):
-                event = dict(self.unfinished[key])
-                event["requestContext"] = {
-                    **event["requestContext"],
-                    "requestId": self.driver.next_request_id(),
-                }
+                event = self.again(self.unfinished[key])
                 self.invoke(event, f"liveness: retry the unfinished request for {key}")
                 self.model_invariants_hold()
         stuck = sorted(self.unfinished)

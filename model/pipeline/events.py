@@ -11,7 +11,7 @@ import base64
 import json
 from typing import Any
 
-from model.events import api_event
+from model.events import api_event, with_request_id
 from model.pipeline.observe import Kind, Reply, classify_http
 from model.pipeline.spec import Pipeline
 
@@ -60,11 +60,12 @@ def event_for(pipeline: Pipeline, body: Any, request_id: str, *, raw: bool = Fal
     return api_event(pipeline.method, pipeline.path, text, headers, request_id=request_id)
 
 
-def with_request_id(pipeline: Pipeline, event: Any, request_id: str) -> Any:
-    """The same request again as API Gateway would send a retry: a new request id."""
+def again(pipeline: Pipeline, event: Any, request_id: str) -> Any:
+    """The same request again as API Gateway would send a retry: a new request id (a direct
+    invocation carries none)."""
     if pipeline.source == "direct" or not isinstance(event, dict):
         return event
-    return {**event, "requestContext": {**event["requestContext"], "requestId": request_id}}
+    return with_request_id(event, request_id)
 
 
 class NotAnAnswer(ValueError):

@@ -28,7 +28,7 @@ from model.driver import Handler, LambdaContext
 from model.faults import InvocationCrashed
 from model.machine import STATS, StoryStep, broken
 from model.pipeline import invariants as generic
-from model.pipeline.events import NotAnAnswer, event_for, read_answer, with_request_id
+from model.pipeline.events import NotAnAnswer, again, event_for, read_answer
 from model.pipeline.invariants import Change, Invalid, Memory, Step, Submit
 from model.pipeline.observe import Kind, Reply, View
 from model.pipeline.spec import Pipeline
@@ -54,6 +54,11 @@ class Request:
     @property
     def canonical(self) -> str:
         return json.dumps(self.content, sort_keys=True, separators=(",", ":"))
+
+    @property
+    def judged(self) -> Submit:
+        """The request as the generic model sees it: an id and its content."""
+        return Submit(self.id, self.canonical)
 
 
 def layout_of(pipeline: Pipeline) -> Layout:
@@ -232,16 +237,9 @@ class PipelineMachine(RuleBasedStateMachine):
 
     def invoke(self, event: Any, request: Submit | Invalid, label: str, **detail: Any) -> Reply:
         """One invocation as a step: run it, observe it change by change, check, remember."""
-        before = self.observe()
+        before = self.view  # observed after the last step, and after every other actor's
         identifier = request.id if isinstance(request, Submit) else None
-        known = self.memory.contents.get(identifier) if identifier else None
-        conflict = bool(
-            identifier
-            and before.record(identifier) is not None
-            and known is not None
-            and isinstance(request, Submit)
-            and known != request.content
-        )
+        conflict = isinstance(request, Submit) and self.conflicts(request, before)
         mark = len(self.sandbox.injector.attempts)
         self.current, self.changes, self.mark, self.inside = (event, request), [], before, []
         self.held, self.competitors = None, []
@@ -304,7 +302,7 @@ class PipelineMachine(RuleBasedStateMachine):
         label = f"{verb} {self.pipeline.route} {json.dumps(body, ensure_ascii=False)}"
         reply = self.invoke(
             event,
-            Submit(request.id, request.canonical),
+            request.judged,
             label,
             sent={"id": request.id, "content": request.content},
             verb=verb,
@@ -312,13 +310,18 @@ class PipelineMachine(RuleBasedStateMachine):
         key = f"{request.id} ({request.canonical[:40]})"
         if reply.accepted:
             self.unfinished.pop(key, None)
-        elif reply.kind in (Kind.FAILED, Kind.CRASHED) and not self.memory_conflicts(request):
+        elif reply.kind in (Kind.FAILED, Kind.CRASHED) and not self.conflicts(
+            request.judged, self.view
+        ):
             self.unfinished[key] = (event, request)
         return reply
 
-    def memory_conflicts(self, request: Request) -> bool:
+    def conflicts(self, request: Submit, view: View) -> bool:
+        """A record for the id is stored, and the model knows it to hold other content."""
         known = self.memory.contents.get(request.id)
-        return known is not None and known != request.canonical and request.id in self.view.records
+        return (
+            known is not None and known != request.content and view.record(request.id) is not None
+        )
 
     @rule(target=sent, request=requests)
     def submit_new_request(self, request: Request) -> Request:
@@ -353,15 +356,15 @@ class PipelineMachine(RuleBasedStateMachine):
 
     def retry(self, key: str, why: str = "retry the unfinished request for") -> None:
         event, request = self.unfinished[key]
-        event = with_request_id(self.pipeline, event, self.next_request_id())
+        event = again(self.pipeline, event, self.next_request_id())
         reply = self.invoke(
             event,
-            Submit(request.id, request.canonical),
+            request.judged,
             f"{why} {key}",
             sent={"id": request.id, "content": request.content},
             verb="retry",
         )
-        if reply.accepted or self.memory_conflicts(request):
+        if reply.accepted or self.conflicts(request.judged, self.view):
             self.unfinished.pop(key, None)
 
     # -- faults and races -------------------------------------------------------------------
@@ -402,15 +405,11 @@ class PipelineMachine(RuleBasedStateMachine):
         if kind is RaceKind.COMPETING_INVOCATION:
             actor = "a competing invocation"
             self.memory.uncertain.add(request.id)
-            retry = with_request_id(self.pipeline, event, self.next_request_id())
+            retry = again(self.pipeline, event, self.next_request_id())
             reply = self.call(retry, "a competing invocation", inside=True)
             done = self.observe()
-            known = self.memory.contents.get(request.id)
             competitor = Step(
-                request,
-                reply,
-                (Change(now, done, actor),),
-                conflict=bool(known and known != request.content and request.id in now.records),
+                request, reply, (Change(now, done, actor),), conflict=self.conflicts(request, now)
             )
             self.inside.append(f"a competing invocation of the same request -> {reply.describe()}")
             self.competitors.append(competitor)  # judged once the interrupted one returns
