@@ -413,7 +413,7 @@ check_then_act_dedupe = build_handler(store=CheckThenActStore)
 VARIANTS: dict[str, tuple[str, str]] = {
     "unconditional_update": (
         "status update without a condition",
-        "statuses_only_move_forward",
+        "stored_records_match_submissions",
     ),
     "put_item_for_status": (
         "PutItem instead of UpdateItem for the status",
@@ -421,7 +421,7 @@ VARIANTS: dict[str, tuple[str, str]] = {
     ),
     "update_before_send": (
         "status set to QUEUED before the message is sent",
-        "sqs_failure_rolls_back",
+        "queued_records_were_sent",
     ),
     "swallowed_sqs_error": ("SQS errors swallowed", "queued_records_were_sent"),
     "success_after_failed_update": (
