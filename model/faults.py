@@ -138,6 +138,8 @@ class Injector:
     attempts: list[Attempt] = attrs.Factory(list)
     injected: collections.Counter[tuple[str, str]] = attrs.Factory(collections.Counter)
     paused: bool = False
+    scheduler: Callable[[str], None] | None = None
+    """Told of every injectable call before it goes out (an interleaving switches there)."""
 
     def plan(self, fault: Fault) -> None:
         self.faults.append(_ArmedFault(fault.operation, fault.after, fault.times, kind=fault.kind))
@@ -158,6 +160,7 @@ class Injector:
         self.attempts.clear()
         self.injected.clear()
         self.paused = False
+        self.scheduler = None
 
     @contextlib.contextmanager
     def pause(self) -> Iterator[None]:
@@ -178,6 +181,8 @@ class Injector:
         operation = operation_of(request)
         if self.paused or operation is None:
             return proceed(request)
+        if self.scheduler is not None:
+            self.scheduler(operation)
         attempt = attempt_of(request)
         for race in self.races:
             if race.fires(operation):

@@ -262,13 +262,13 @@ def accepted_requests_are_queued(step: Step, memory: Memory) -> list[str]:
     elif body.get("status") != status:
         problems.append(f"answer says status {body.get('status')!r} but the record is {status}")
     if not any(
-        _queued_body_matches(m.body, request) for m in step.after.messages_for(request.message_id)
+        queued_body_matches(m.body, request) for m in step.after.messages_for(request.message_id)
     ):
         problems.append(f"no queue message for {request.message_id} carries the submitted content")
     return problems
 
 
-def _queued_body_matches(body: dict[str, Any] | None, request: Submission) -> bool:
+def queued_body_matches(body: dict[str, Any] | None, request: Submission) -> bool:
     if body is None:
         return False
     attributes = body.get("attributes") or {}

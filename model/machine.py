@@ -13,23 +13,32 @@ import collections
 import json
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar, NoReturn, cast
+from typing import Any, ClassVar, NoReturn, Protocol, cast
 
 import attrs
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule
 
-from model import contract, invariants, lifecycle, logcapture, rule_choice
+from model import contract, invariants, lifecycle, linearize, logcapture, rule_choice
 from model import strategies as strat
 from model.contract import Lookup, Submission
 from model.driver import Crashed, Driver, Handler
 from model.events import Response, get_event, with_request_id
+from model.interleave import Scheduler
 from model.invariants import Memory, Step
 from model.observed import Answer, QueueMessage, Snapshot
-from model.plans import Fault, Race, RaceKind
+from model.plans import Fault, Race, RaceKind, Switches
 from model.sandbox import QUEUE_NAME, Sandbox, start
 
 STORY_LINES = 12
+
+
+class Sendable(Protocol):
+    """A request the harness can send: drawn by the strategies, or read from a scenario."""
+
+    def event(self, request_id: str) -> dict[str, Any]: ...
+
+
 # The invariants about how records change, checked on each stretch of an invocation that a
 # race's actor interrupted (the request-level ones need the whole invocation).
 CHANGE_INVARIANTS = (
@@ -37,6 +46,14 @@ CHANGE_INVARIANTS = (
     invariants.metadata_never_changes,
     invariants.queued_records_were_sent,
 )
+# What each of two interleaved invocations must still keep on its own, before and after the
+# two together are judged by ``linearize`` (which says more than whether a 2xx was queued).
+EACH_INTERLEAVED = (
+    invariants.errors_are_documented_and_leak_nothing,
+    invariants.logs_carry_no_payload,
+)
+EACH_INTERLEAVED_AFTER = (invariants.accepted_requests_are_queued,)
+SERIAL_CHECK = linearize.a_serial_order_explains_them.__name__
 
 
 @attrs.define
@@ -395,6 +412,129 @@ class IntakeMachine(RuleBasedStateMachine):
             problems = check(step, self.memory)
             if problems:
                 self.fail_after_call(f"{check.__name__} (in the competing invocation)", problems)
+
+    # -- two invocations interleaved ----------------------------------------------------
+
+    @rule(target=requests, request=strat.submit_requests(), twin=strat.twins, at=strat.switches)
+    def interleave_two_invocations(
+        self, request: strat.SubmitRequest, twin: str, at: Switches
+    ) -> strat.SubmitRequest:
+        """Two invocations of one id, switching at drawn AWS calls; the same request twice, or
+        other content under the same id. Some serial order must explain what they did."""
+        second = request
+        if twin != strat.TWINS[0]:  # under the id the first has, even one derived from content
+            second = attrs.evolve(
+                request.with_payload({**request.payload, "twin": True}),
+                message_id=self.id_of(request),
+                id_in="body" if request.id_in == "content" else request.id_in,
+            )
+        self.interleave(request, second, at, twin)
+        return request
+
+    def interleave(self, first: Sendable, second: Sendable, at: Switches, twin: str) -> None:
+        """Run both under the scheduler, calm (planned faults and races wait for later steps),
+        check each stretch between switches, then the pair as a history."""
+        events = [
+            first.event(self.driver.next_request_id()),
+            second.event(self.driver.next_request_id()),
+        ]
+        judged = [contract.judge(event) for event in events]
+        requests = [request for request in judged if isinstance(request, Submission)]
+        assert len(requests) == 2, judged  # the strategies draw valid submissions only
+        message_id = requests[0].message_id
+        before = self.snapshot
+        stored = self.memory.contents.get(message_id) if before.live(message_id) else None
+        injector = self.sandbox.injector
+        planned = injector.faults, injector.races
+        injector.faults, injector.races = [], []
+        self.mark, self.inside, self.held, self.replaceable = before, [], None, set()
+
+        def switched(who: int, operation: str) -> None:
+            now = self.observe()
+            self.hold_changes(self.mark, now, f"{'AB'[who]} up to {operation}", inside=True)
+            self.mark = now
+
+        scheduler = Scheduler(at, switched)
+        injector.scheduler = scheduler.at_call
+        try:
+            with logcapture.captured() as logs:
+                answers = scheduler.run(
+                    lambda: self.call_handler(events[0], "invocation A", inside=True),
+                    lambda: self.call_handler(events[1], "invocation B", inside=True),
+                )
+        finally:
+            injector.scheduler = None
+            injector.faults, injector.races = planned
+        STATS.log_lines += len(logs)
+        STATS.invocations += 2
+        after = self.observe()
+        self.hold_changes(self.mark, after, "after the last switch", inside=True)
+        self.tell(
+            "interleave",
+            f"interleave A {first!r} with B ({twin}) {second!r}, {at.describe()}: "
+            f"A -> {answers[0].describe()}, B -> {answers[1].describe()}  "
+            f"[{', '.join(scheduler.calls) or 'no AWS call'}]; "
+            f"record {after.status(message_id)}, "
+            f"{len(after.messages_for(message_id))} message(s) for the id",
+            events=events,
+            switches=at,
+        )
+        held = self.take_held()
+        if held is not None:
+            self.fail(*held)
+        steps = [
+            Step(before, after, request, answer, logs=tuple(logs), body=str(event["body"]))
+            for request, answer, event in zip(requests, answers, events, strict=True)
+        ]
+        self.hold_each(steps, EACH_INTERLEAVED)
+        history = [
+            linearize.Invocation(name, request, answer)
+            for name, request, answer in zip("AB", requests, answers, strict=True)
+        ]
+        STATS.invariant_checks += 1
+        problems = linearize.a_serial_order_explains_them(
+            message_id, before, stored, history, after
+        )
+        if problems:
+            self.fail(SERIAL_CHECK, problems)
+        self.hold_each(steps, EACH_INTERLEAVED_AFTER)
+        self.settle_pair(
+            message_id, list(zip(requests, answers, events, strict=True)), before, after
+        )
+
+    def hold_each(self, steps: list[Step], checks: tuple[invariants.Invariant, ...]) -> None:
+        for step in steps:
+            for check in checks:
+                STATS.invariant_checks += 1
+                problems = check(step, self.memory)
+                if problems:
+                    self.fail(check.__name__, problems)
+
+    def settle_pair(
+        self,
+        message_id: str,
+        pair: list[tuple[Submission, Answer, dict[str, Any]]],
+        before: Snapshot,
+        after: Snapshot,
+    ) -> None:
+        """Remember what the pair established: the record's content, and that at-least-once
+        delivery may have queued the message twice; the whole pair is then one step."""
+        record = after.record(message_id)
+        if record is None:
+            self.memory.contents.pop(message_id, None)
+        else:
+            for request, _, _ in pair:
+                if request.content.fingerprint() == record.get("payloadHash"):
+                    self.memory.contents[message_id] = request.content
+        if len(after.messages_for(message_id)) - len(before.messages_for(message_id)) > 1:
+            self.memory.uncertain.add(message_id)
+        for request, answer, event in pair:
+            key = f"{message_id} ({request.content.fingerprint()[:8]})"
+            if answer.ok or answer.status == 409:
+                self.unfinished.pop(key, None)
+            else:
+                self.unfinished[key] = event
+        self.last_step, self.snapshot = Step(before, after), after
 
     # -- other actors -------------------------------------------------------------------
 

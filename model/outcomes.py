@@ -139,7 +139,10 @@ def allowed(
         base = {DUPLICATE}
     else:
         base = {QUEUED_NOW}
+    # After a replacing race the stored content is no longer known: a conflict may be gone,
+    # and then every race of the invocation allows what it allows without one.
+    replaced = bool(disturbance.races & REPLACING_RACES)
     for race in disturbance.races:
-        if not conflict or race in REPLACING_RACES:
+        if not conflict or replaced:
             base |= RACE_OUTCOMES[race]
     return frozenset(base | _failures(disturbance))

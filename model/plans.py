@@ -80,3 +80,19 @@ class Race:
 
     def describe(self) -> str:
         return f"{self.kind} before {self.operation} attempt #{self.after + 1}"
+
+
+@attrs.frozen
+class Switches:
+    """How many AWS calls each invocation makes before handing the turn to the other, in turn,
+    starting with the first; once they run out, whoever holds the turn runs to the end."""
+
+    calls: tuple[int, ...]
+
+    def describe(self) -> str:
+        names = ("A", "B")
+        parts = [
+            f"{names[i % 2]} makes {n} call{'s' if n != 1 else ''}"
+            for i, n in enumerate(self.calls)
+        ]
+        return ", then ".join(parts) + ", then each runs to its end"

@@ -22,10 +22,10 @@ from model.events import api_event, get_event
 from model.lifecycle import Status
 from model.observed import Answer
 from model.outcomes import CRASH, Outcome
-from model.plans import OPERATIONS, Fault, FaultKind, Race, RaceKind
+from model.plans import OPERATIONS, Fault, FaultKind, Race, RaceKind, Switches
 
 INVOKING = ("submit", "get", "retry")
-ACTIONS = (*INVOKING, "plan fault", "plan race", "another actor", "clear faults")
+ACTIONS = (*INVOKING, "interleave", "plan fault", "plan race", "another actor", "clear faults")
 ACTORS = ("consumer", "writer", "expiry", "deletion")
 ALWAYS = "always"
 STATUSES = tuple(status.value for status in Status)
@@ -220,6 +220,9 @@ class Step:
     fault: Fault | None = None
     race: Race | None = None
     actor: Actor | None = None
+    pair: tuple[Request, Request] | None = None
+    """Two submissions of one id, run interleaved at ``switches`` (an ``interleave`` step)."""
+    switches: Switches | None = None
     target: str | None = None
     """The messageId the step is about: its request's, its actor's, or ``expect.messageId``."""
     expect: Expectation = Expectation()
@@ -395,6 +398,7 @@ _STEP_KEYS = {
     "plan race": ("operation", "kind", "after"),
     "another actor": ("actor", "messageId", "id_of", "status", "attribute", "value"),
     "clear faults": (),
+    "interleave": ("first", "second", "switches"),
 }
 
 
@@ -435,6 +439,8 @@ def _parse_step(raw: Any, number: int, file: str, earlier: list[Step]) -> Step:
         parts["race"] = Race(operation, RaceKind(kind), _count(fields, "after") or 0)
     elif action == "another actor":
         parts["actor"] = _parse_actor(fields, earlier)
+    elif action == "interleave":
+        parts.update(_parse_interleave(fields))
     expect_fields = fields.table("expect", _EXPECT_KEYS)
     fields.finish()
     target = _target_of(parts, earlier)
@@ -518,6 +524,37 @@ def _parse_submit(fields: _Fields) -> Request:
     return Request(message, body, headers, base64, pad, method.upper(), path)
 
 
+def _parse_interleave(fields: _Fields) -> dict[str, Any]:
+    """``first`` and ``second``: two submissions of one id, each a table of submit keys;
+    ``switches``: how many AWS calls each makes before handing over, in turn, from the first."""
+    pair = []
+    for key in ("first", "second"):
+        table = fields.table(key, _STEP_KEYS["submit"])
+        if table is None:
+            raise ScenarioFormatError(
+                fields.where, f"missing '{key}' (a table of submit keys: message, headers, ...)"
+            )
+        request = _parse_submit(table)
+        table.finish()
+        judged = contract.judge(request.event("scenario"))
+        if not isinstance(judged, Submission):
+            raise ScenarioFormatError(
+                table.where, f"'{key}' must be a valid submission (it would be answered {judged})"
+            )
+        pair.append((request, judged.message_id))
+    if pair[0][1] != pair[1][1]:
+        raise ScenarioFormatError(
+            fields.where,
+            f"'first' and 'second' must share a messageId, got {pair[0][1]!r} and {pair[1][1]!r}",
+        )
+    switches = fields.take("switches", list, required=True, hint=" (e.g. [1, 2])")
+    if not switches or not all(isinstance(n, int) and n >= 0 for n in switches):
+        raise ScenarioFormatError(
+            fields.where, f"'switches' must list AWS call counts (0 or more), got {switches!r}"
+        )
+    return {"pair": (pair[0][0], pair[1][0]), "switches": Switches(tuple(switches))}
+
+
 def _message_id(fields: _Fields, earlier: list[Step], *, required: bool) -> str | None:
     if "messageId" in fields.data and "id_of" in fields.data:
         raise ScenarioFormatError(fields.where, "give either 'messageId' or 'id_of', not both")
@@ -583,7 +620,7 @@ def _parse_actor(fields: _Fields, earlier: list[Step]) -> Actor:
 def _target_of(parts: Mapping[str, Any], earlier: list[Step]) -> str | None:
     if parts.get("actor") is not None:
         return str(parts["actor"].message_id)
-    request = parts.get("request")
+    request = parts.get("request") or (parts["pair"][0] if parts.get("pair") else None)
     if request is None:
         return None
     judged = contract.judge(request.event("scenario"))

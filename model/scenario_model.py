@@ -114,7 +114,35 @@ class ModelWalk:
             return self.act(step)
         elif step.request is not None:
             return self.invoke(step)
+        elif step.pair is not None:
+            return self.interleave(step)
         return True
+
+    def interleave(self, step: Step) -> bool:
+        """Two submissions of one id, interleaved: a serial order explains them, so the record
+        ends as either order leaves it; the message count stays open (at-least-once)."""
+        assert step.pair is not None
+        first, second = (contract.judge(request.event("scenario")) for request in step.pair)
+        assert isinstance(first, Submission) and isinstance(second, Submission)
+        message_id = first.message_id
+        before = self.states.get(message_id, Known())
+        if before is None:
+            return False
+        live = before.present and not before.expired
+        fingerprints = {first.content.fingerprint(), second.content.fingerprint()}
+        if live and before.content is not None:
+            stored = before.content.fingerprint()
+            if stored not in fingerprints or lifecycle.at_least_queued(before.status):
+                return True  # each a conflict or a duplicate: nothing changes
+            self.states[message_id] = attrs.evolve(before, status=Status.QUEUED, messages=None)
+            return True  # the one with the stored content resumes the PENDING record
+        if len(fingerprints) == 1:
+            self.states[message_id] = Known(
+                True, Status.QUEUED, False, first.content, None, before.basis
+            )
+            return True
+        self.states[message_id] = None  # which content won is the run's to say
+        return False
 
     def invoke(self, step: Step) -> bool:
         assert step.request is not None

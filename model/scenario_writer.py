@@ -237,6 +237,13 @@ def _step_keys(
         return keys | ({"after": race.after} if race.after else {}), []
     if entry.action == "clear":
         return {"do": "clear faults"}, []
+    if entry.action == "interleave":
+        pair, notes = {}, [f"the failing run: {entry.text.partition(': A -> ')[2]}"]
+        for name, event in zip(("first", "second"), detail["events"], strict=True):
+            keys, note = request_keys(event)
+            pair[name] = {key: value for key, value in keys.items() if key != "do"}
+            notes += [f"{name}: {note}"] if note else []
+        return {"do": "interleave", **pair, "switches": list(detail["switches"].calls)}, notes
     if entry.action == "actor":
         if entry.text.endswith("(nothing to do)"):
             return None, [f"(the run also had: {entry.text})"]

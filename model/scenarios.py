@@ -212,6 +212,9 @@ def _perform(machine: Any, step: Step) -> invariants.Step | None:
         machine.plan_race(step.race)
     elif step.actor is not None:
         _act(machine, step.actor)
+    elif step.pair is not None:
+        assert step.switches is not None
+        machine.interleave(*step.pair, step.switches, "from the scenario")
     else:
         machine.clear_faults()
     return None

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from model.events import api_event, submit_event
 from model.invariants import CANARY
-from model.plans import OPERATIONS, Fault, FaultKind, Race, RaceKind
+from model.plans import OPERATIONS, Fault, FaultKind, Race, RaceKind, Switches
 
 # A small pool of ids and types makes duplicates and conflicts likely.
 MESSAGE_IDS = ("order-1", "order-2", "invoice_7", "A", "m-" + "x" * 124)
@@ -236,3 +236,9 @@ races = st.builds(
     after=st.sampled_from([0, 0, 1]),
 )
 other_actors = st.sampled_from(["consumer moves on", "another writer annotates", "record expires"])
+# Two invocations of one id, interleaved: the same request twice (a client's retry racing the
+# original), or other content (two clients that picked the same id).
+TWINS = ("the same request", "other content under the same id")
+twins = st.sampled_from(TWINS)
+# A calm submission makes three AWS calls: switch points past four change nothing.
+switches = st.builds(Switches, st.lists(st.integers(0, 4), min_size=1, max_size=3).map(tuple))

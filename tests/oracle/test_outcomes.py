@@ -192,6 +192,15 @@ def test_a_race_excuses_a_conflict_only_if_the_record_may_be_replaced(
     assert frozenset(expected) == allowed(SUBMIT, holding("QUEUED", OTHER), OTHER, disturbance)
 
 
+def test_a_replacing_race_frees_the_other_races_of_a_conflict() -> None:
+    """The record expires and the same request, run by a competitor, stores its content anew:
+    the interrupted invocation then finds a duplicate. With the expiry alone it could not."""
+    both = Disturbance(races=frozenset({RaceKind.RECORD_EXPIRES, RaceKind.COMPETING_INVOCATION}))
+    assert frozenset({CONFLICT, NEW, DUPLICATE}) == allowed(
+        SUBMIT, holding("QUEUED", OTHER), OTHER, both
+    )
+
+
 def test_combined_faults_add_both_failures() -> None:
     """A throttle and an AccessDenied in one invocation allow 503 and 500 besides the calm one."""
     disturbance = Disturbance(frozenset({FaultKind.THROTTLE, FaultKind.ACCESS_DENIED}))

@@ -9,7 +9,33 @@ from model.scenario_format import ScenarioFormatError
 from model.scenario_model import load
 
 SUBMIT = 'message = { messageId = "m-1", type = "t", payload = {} }'
+PAIR = (
+    'first = { message = { messageId = "m-1", type = "t", payload = {} } }\n'
+    'second = { message = { messageId = "m-2", type = "t", payload = {} } }\n'
+)
 CASES = {
+    "interleaving two ids": (
+        f'[[step]]\ndo = "interleave"\n{PAIR}switches = [1]\n',
+        ["step 1 (interleave)", "must share a messageId", "'m-1' and 'm-2'"],
+    ),
+    "interleaving without switches": (
+        f'[[step]]\ndo = "interleave"\n{PAIR.replace("m-2", "m-1")}',
+        ["step 1 (interleave)", "missing 'switches'"],
+    ),
+    "interleaving with a negative switch": (
+        f'[[step]]\ndo = "interleave"\n{PAIR.replace("m-2", "m-1")}switches = [-1]\n',
+        ["step 1 (interleave)", "'switches' must list AWS call counts"],
+    ),
+    "interleaving an invalid request": (
+        '[[step]]\ndo = "interleave"\nfirst = { body = "{" }\n'
+        'second = { message = { messageId = "m-1", type = "t", payload = {} } }\nswitches = [0]\n',
+        ["step 1 (interleave)", "'first' must be a valid submission"],
+    ),
+    "interleaving with an expected answer": (
+        f'[[step]]\ndo = "interleave"\n{PAIR.replace("m-2", "m-1")}switches = [0]\n'
+        "expect.status = 202\n",
+        ["step 1 (interleave)", "'expect.status' is about an answer"],
+    ),
     "unknown action": (
         f'[[step]]\ndo = "sumbit"\n{SUBMIT}\n',
         ["step 1:", "unknown action 'sumbit'", "did you mean 'submit'", "plan fault"],

@@ -34,6 +34,22 @@ def test_failing_run_becomes_a_scenario_red_on_the_variant_green_on_the_referenc
     assert "# the failing run: " in text
 
 
+@pytest.mark.zoo
+def test_an_interleaving_becomes_an_interleave_step(tmp_path, zoo, reference_handler, sandbox):
+    """A bug only two interleaved invocations show is written as an ``interleave`` step, with
+    the same switch points, and the file fails on the variant as the run did."""
+    out = tmp_path / "interleaved.toml"
+    written = scenario_writer.write("stateful.zoo:condition_failure_as_own", out)
+
+    assert written is not None
+    steps = tomllib.loads(out.read_text(encoding="utf-8"))["step"]
+    assert [step["do"] for step in steps if step["do"] == "interleave"]
+    scenario = load(out)
+    run(scenario, reference_handler)
+    with pytest.raises(ScenarioFailed, match="a_serial_order_explains_them"):
+        run(scenario, zoo.condition_failure_as_own)
+
+
 def test_rendered_toml_reads_back_as_written():
     """Quotes, backslashes, control characters, non-ASCII text and dotted keys survive."""
     document = {

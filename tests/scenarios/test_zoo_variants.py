@@ -29,6 +29,10 @@ CATCHES = {
         "conflict_as_duplicate",
         "no_resume_of_pending",
     ],
+    "interleaved_submissions_have_a_serial_order": [
+        "condition_failure_as_own",
+        "check_then_act_dedupe",
+    ],
 }
 PAIRS = [(name, variant) for name, variants in CATCHES.items() for variant in variants]
 

@@ -7,10 +7,10 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from model import profiles
 from model.invariants import INVARIANTS
-from model.machine import LAST_FAILURE, machine_for
+from model.machine import LAST_FAILURE, SERIAL_CHECK, machine_for
 
 zoo = importlib.import_module("stateful.zoo")
-KNOWN_CHECKS = {check.__name__ for check in INVARIANTS} | {"liveness"}
+KNOWN_CHECKS = {check.__name__ for check in INVARIANTS} | {"liveness", SERIAL_CHECK}
 
 
 @pytest.mark.zoo

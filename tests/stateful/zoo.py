@@ -357,6 +357,27 @@ class CheckThenActStore(DynamoStore):
         )
 
 
+class ConditionFailureAsOwnStore(DynamoStore):
+    """Reads first and compares content there; when the conditional PutItem then fails anyway,
+    reads the record again and takes it for this request's own ("it was just stored, it must be
+    ours": true after a lost response, false when another client's content got in between)."""
+
+    def put_pending(
+        self, submission: Submission, now: Any, ttl_seconds: int, request_id: str | None
+    ) -> Record | None:
+        existing = self.get(submission.message_id)
+        if existing is not None and not (
+            existing.ttl is not None and existing.ttl < int(now.timestamp())
+        ):
+            return existing
+        if super().put_pending(submission, now, ttl_seconds, request_id) is None:
+            return None
+        again = self.get(submission.message_id)
+        if again is None:
+            return None
+        return Record(submission.message_id, again.status, submission.payload_hash)
+
+
 _reference = build_handler()
 _debug_log = logging.getLogger("intake.debug")
 _debug_log.setLevel(logging.INFO)
@@ -408,6 +429,7 @@ access_denied_as_503 = build_handler(render_error=_all_errors_retryable)
 consumer_race_as_failure = build_handler(intake=ConsumerRaceAsFailureIntake)
 exists_condition_update = build_handler(store=ExistsConditionStore)
 check_then_act_dedupe = build_handler(store=CheckThenActStore)
+condition_failure_as_own = build_handler(store=ConditionFailureAsOwnStore)
 
 # variant -> (the bug in words, the invariant that catches it first on the ci profile)
 VARIANTS: dict[str, tuple[str, str]] = {
@@ -463,5 +485,9 @@ VARIANTS: dict[str, tuple[str, str]] = {
     "check_then_act_dedupe": (
         "GetItem, then an unconditional PutItem when nothing was found",
         "metadata_never_changes (after the race)",
+    ),
+    "condition_failure_as_own": (
+        "after a failed PutItem condition, the record re-read is taken for this request's own",
+        "a_serial_order_explains_them",
     ),
 }
