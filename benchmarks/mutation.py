@@ -39,6 +39,7 @@ other environment.
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import os
@@ -107,9 +108,20 @@ def _statuses() -> dict[str, str]:
     return found
 
 
-def _function_start(source: str, original_code: str) -> int:
-    offset = source.find(original_code)
-    return source.count("\n", 0, offset) + 1 if offset >= 0 else 0
+def _function_start(source: str, name: str) -> int:
+    """The first line (its first decorator's, if any) of the function a mutant changes."""
+    from mutmut.utils.format_utils import orig_function_and_class_names_from_key
+
+    function, class_name = orig_function_and_class_names_from_key(name)
+    function = function.rpartition(".")[2]
+    scope = ast.parse(source).body
+    if class_name:
+        classes = [n for n in scope if isinstance(n, ast.ClassDef) and n.name == class_name]
+        scope = classes[0].body if classes else []
+    for node in scope:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function:
+            return min([node.lineno] + [d.lineno for d in node.decorator_list])
+    return 0
 
 
 def describe(name: str) -> tuple[str, int, str, str]:
@@ -118,13 +130,7 @@ def describe(name: str) -> tuple[str, int, str, str]:
 
     path = str(diff_apply.find_mutant(name).path)
     diff = diff_apply.get_diff_for_mutant(name, path=path).splitlines()
-    functions = diff_apply.read_functions_from_index(name, path)
-    source = (REPOSITORY / path).read_text(encoding="utf-8")
-    start = 0
-    if functions is not None:
-        import libcst as cst
-
-        start = _function_start(source, cst.Module([functions[0]]).code.strip())
+    start = _function_start((REPOSITORY / path).read_text(encoding="utf-8"), name)
     line, old, new, cursor = 0, "", "", 0
     for text in diff[2:]:
         hunk = re.match(r"@@ -(\d+)", text)
