@@ -74,6 +74,8 @@ class Submission:
 class Rejection:
     status: int
     code: str
+    allow: str | None = attrs.field(default=None, eq=False)
+    """For a 405: the methods the path does allow, as the ``Allow`` header must list them."""
 
 
 def canonical(value: Any) -> str:
@@ -137,10 +139,10 @@ def judge(event: Mapping[str, Any]) -> Submission | Lookup | Rejection:
         return Rejection(404, "NOT_FOUND")
     if len(parts) == 2:
         if method.upper() != "GET":
-            return Rejection(405, "METHOD_NOT_ALLOWED")
+            return Rejection(405, "METHOD_NOT_ALLOWED", allow="GET")
         return Lookup(parts[1]) if _ID.match(parts[1]) else Rejection(404, "NOT_FOUND")
     if method.upper() != "POST":
-        return Rejection(405, "METHOD_NOT_ALLOWED")
+        return Rejection(405, "METHOD_NOT_ALLOWED", allow="POST")
     return _judge_submission(event)
 
 

@@ -78,7 +78,9 @@ class Driver:
         os.environ.update(self.sandbox.environment)
         request_id = event.get("requestContext", {}).get("requestId") or self.next_request_id()
         try:
-            answer = self.handler(event, LambdaContext(request_id))
+            # Lambda's own id differs from API Gateway's, as in AWS: a handler that quotes the
+            # wrong one to the caller shows.
+            answer = self.handler(event, LambdaContext(f"lambda-{request_id}"))
         except InvocationCrashed as crash:
             return Crashed(str(crash))
         return Response.parse(answer)

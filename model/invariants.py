@@ -64,6 +64,8 @@ class Step:
     """Every log record and output line the handler wrote during the step."""
     body: str = ""
     """The request's body as sent."""
+    request_id: str = ""
+    """API Gateway's id of the request (``requestContext.requestId``); empty if it had none."""
 
     @property
     def disturbance(self) -> Disturbance:
@@ -222,6 +224,15 @@ def stored_records_match_submissions(step: Step, memory: Memory) -> list[str]:
     if record is None or not _new_generation(step, message_id):
         return []
     problems = _check_new_record(message_id, record, step.request.content, step.before.now)
+    if (
+        step.request_id
+        and not step.disturbance.raced
+        and record.get("requestId") != (step.request_id)
+    ):  # under a race, a competing invocation may have created it, with its own id
+        problems.append(
+            f"record {message_id}: requestId is {record.get('requestId')!r}, "
+            f"the request's is {step.request_id!r}"
+        )
     if message_id in step.replaceable:  # a race expired it after creation: the ttl is the race's
         problems = [problem for problem in problems if ": ttl " not in problem]
     return problems
@@ -295,7 +306,7 @@ def _lookup_shows_record(step: Step, body: Mapping[str, Any]) -> list[str]:
     record = step.before.record(step.request.message_id) or {}
     problems = [
         f"GET shows {field}={body.get(field)!r}, the record has {record.get(field)!r}"
-        for field in ("messageId", "type", "status", "createdAt")
+        for field in sorted(PUBLIC_VIEW)
         if body.get(field) != record.get(field)
     ]
     private = sorted(set(body) - PUBLIC_VIEW)
@@ -350,9 +361,15 @@ def errors_are_documented_and_leak_nothing(step: Step, memory: Memory) -> list[s
         problems.append(
             f"{code} came with HTTP {answer.status}, documented {sorted(ERROR_STATUSES[code])}"
         )
+    if step.request_id and error.get("requestId") != step.request_id:
+        problems.append(
+            f"error body says requestId {error.get('requestId')!r}, the request's is "
+            f"{step.request_id!r} (API Gateway's id, the one the caller can quote)"
+        )
     text = json.dumps({k: v for k, v in error.items() if k != "details"})
     details = error.get("details")
     details = details if isinstance(details, list) else []
+    problems += _detail_problems(details, step.body) if code == "VALIDATION_ERROR" else []
     # Field names echo the caller's own keys, so only the problem texts are the handler's words.
     searched = text + json.dumps([d.get("problem") for d in details if isinstance(d, dict)])
     leaks = LEAK_PATTERNS.findall(searched) + [
@@ -362,6 +379,46 @@ def errors_are_documented_and_leak_nothing(step: Step, memory: Memory) -> list[s
         problems.append(f"error body reveals internals {sorted(set(leaks))}: {text[:200]}")
     if answer.status == 503 and "retry-after" not in answer.headers:
         problems.append("503 answer without a Retry-After header")
+    allow = step.request.allow if isinstance(step.request, Rejection) else None
+    if answer.status == 405 and allow is not None:
+        listed = {method.strip() for method in answer.headers.get("allow", "").split(",")}
+        if listed != {allow}:
+            problems.append(
+                f"405 answer with Allow {answer.headers.get('allow')!r}: the path allows {allow}"
+            )
+    return problems
+
+
+# What a VALIDATION_ERROR detail may name besides the body's own keys: the parts of a request.
+REQUEST_PARTS = frozenset({"event", "body", "type", "payload", "messageId", "attributes"})
+HEADER_PARTS = frozenset({"idempotency-key", "content-type"})
+
+
+def _detail_problems(details: list[Any], body: str) -> list[str]:
+    """Each detail is exactly ``{"field", "problem"}``, two non-empty texts, and its field names
+    a part of the request: the event, the body, a header, or a field of the body (dotted paths
+    such as ``attributes.tenant`` name it by their first part)."""
+    if not details:
+        return ["VALIDATION_ERROR without details"]
+    try:
+        document = json.loads(body)
+    except (TypeError, ValueError):
+        document = None
+    keys = set(document) if isinstance(document, dict) else set()
+    problems = []
+    for detail in details:
+        if not isinstance(detail, dict) or set(detail) != {"field", "problem"}:
+            problems.append(f"detail {detail!r} is not exactly {{'field', 'problem'}}")
+            continue
+        field, problem = detail["field"], detail["problem"]
+        if not isinstance(problem, str) or not problem.strip():
+            problems.append(f"detail for {field!r} has no problem text: {problem!r}")
+        if not isinstance(field, str) or not field:
+            problems.append(f"detail field {field!r} is not a name")
+            continue
+        first = re.split(r"[.\[/]", field.removeprefix("body.").lstrip("/"))[0]
+        if first not in REQUEST_PARTS | keys and field.lower() not in HEADER_PARTS:
+            problems.append(f"detail field {field!r} names no part of the request")
     return problems
 
 

@@ -119,6 +119,13 @@ def _payload_of(record: Any) -> Any:
         return None
 
 
+def request_id_of(event: dict[str, Any]) -> str:
+    """API Gateway's id of the request, if the event has one."""
+    context = event.get("requestContext")
+    request_id = context.get("requestId") if isinstance(context, dict) else None
+    return request_id if isinstance(request_id, str) else ""
+
+
 def to_answer(result: Response | Crashed) -> Answer:
     if isinstance(result, Crashed):
         return Answer(None)
@@ -228,6 +235,7 @@ class IntakeMachine(RuleBasedStateMachine):
             stored,
             tuple(logs),
             str(event.get("body") or ""),
+            request_id_of(event),
         )
         STATS.invocations += 1
         STATS.injected.update(injected)
@@ -318,6 +326,11 @@ class IntakeMachine(RuleBasedStateMachine):
             get_event(message_id, request_id=self.driver.next_request_id()),
             f"GET /messages/{message_id}",
         )
+
+    @rule(request=requests, fault=strat.lookup_faults)
+    def read_record_while_its_read_fails(self, request: strat.SubmitRequest, fault: Fault) -> None:
+        self.plan_fault(fault)
+        self.read_record(request)
 
     @precondition(lambda self: bool(self.unfinished))
     @rule(data=st.data())
@@ -483,7 +496,15 @@ class IntakeMachine(RuleBasedStateMachine):
         if held is not None:
             self.fail(*held)
         steps = [
-            Step(before, after, request, answer, logs=tuple(logs), body=str(event["body"]))
+            Step(
+                before,
+                after,
+                request,
+                answer,
+                logs=tuple(logs),
+                body=str(event["body"]),
+                request_id=request_id_of(event),
+            )
             for request, answer, event in zip(requests, answers, events, strict=True)
         ]
         self.hold_each(steps, EACH_INTERLEAVED)

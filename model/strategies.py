@@ -192,6 +192,8 @@ def _invalid_events() -> list[tuple[str, dict[str, Any]]]:
         ),
         ("body over 256 KiB", submit_event(big)),
         ("text/plain body", submit_event(good, {"Content-Type": "text/plain"})),
+        ("application/xml body", submit_event(good, {"Content-Type": "application/xml"})),
+        ("Idempotency-Key with a space", submit_event(good, {"Idempotency-Key": "a b"})),
         (
             "latin-1 charset",
             submit_event(good, {"Content-Type": "application/json; charset=latin-1"}),
@@ -228,6 +230,10 @@ submit_faults = st.builds(
     kind=fault_kinds,
     times=durations,
     after=st.sampled_from([0, 0, 1]),
+)
+# Faults for a lookup planned with it: its one read fails, once or for good.
+lookup_faults = st.builds(
+    Fault, operation=st.just("dynamodb.GetItem"), kind=fault_kinds, times=durations
 )
 races = st.builds(
     Race,

@@ -173,25 +173,30 @@ def test_parse_accepts_an_empty_body() -> None:
 def test_invoke_gives_the_handler_its_environment_and_request_id(
     sandbox: Sandbox, handlers_module: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The driver exports the sandbox's table and queue to the handler and passes the event's
-    requestId as the context's aws_request_id."""
+    """The driver exports the sandbox's table and queue to the handler, and gives the context an
+    aws_request_id of Lambda's own, derived from but not equal to API Gateway's requestId (in
+    AWS the two differ, and a handler must quote the caller API Gateway's)."""
     monkeypatch.delenv("MESSAGES_TABLE")
     driver = Driver(load_handler(f"{handlers_module}:echo"), sandbox)
 
     response = driver.submit({"type": "t", "payload": {}}, request_id="req-42")
 
-    expected = {"requestId": "req-42", "table": sandbox.table_name, "queue": sandbox.queue_url}
+    expected = {
+        "requestId": "lambda-req-42",
+        "table": sandbox.table_name,
+        "queue": sandbox.queue_url,
+    }
     assert (200, expected) == (response.status, response.body)
     assert sandbox.table_name == os.environ["MESSAGES_TABLE"]
 
 
 def test_invoke_numbers_requests_without_an_id(sandbox: Sandbox, handlers_module: str) -> None:
-    """Requests the driver makes up get ids req-1, req-2, ... in order."""
+    """Requests the driver makes up get ids req-1, req-2, ... in order (Lambda's: lambda-req-N)."""
     driver = Driver(load_handler(f"{handlers_module}:echo"), sandbox)
 
     answers = [driver.submit({"type": "t", "payload": {}}), driver.get("m-1")]
 
-    assert ["req-1", "req-2"] == [answer.body["requestId"] for answer in answers]
+    assert ["lambda-req-1", "lambda-req-2"] == [answer.body["requestId"] for answer in answers]
 
 
 def test_invoke_rejects_a_handler_answer_that_is_not_a_proxy_response(sandbox: Sandbox) -> None:

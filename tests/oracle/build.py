@@ -103,10 +103,10 @@ def error(
 
 
 def public_view(item: Mapping[str, Any]) -> dict[str, Any]:
-    """What ``GET /messages/{id}`` shows: id, type, status and timestamps."""
-    return {
-        field: item[field] for field in ("messageId", "type", "status", "createdAt", "updatedAt")
-    }
+    """What ``GET /messages/{id}`` shows: id, type, status and timestamps (``queuedAt`` once
+    the record was queued)."""
+    fields = ("messageId", "type", "status", "createdAt", "updatedAt", "queuedAt")
+    return {field: item[field] for field in fields if field in item}
 
 
 def memory(**fields: Any) -> Memory:

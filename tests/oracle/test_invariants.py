@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+import attrs
 import pytest
 from oracle.build import (
     CREATED,
@@ -17,6 +18,7 @@ from oracle.build import (
     ORDER,
     OTHER,
     QUEUE_URL,
+    QUEUED_AT,
     TABLE,
     TAGGED,
     accepted,
@@ -774,10 +776,12 @@ def test_a_lookup_of_nothing_answered_200_is_flagged() -> None:
     """A 200 for an id no record has shows fields of a record that does not exist."""
     looked_up = step(EMPTY, EMPTY, LOOKUP, answer(200, public_view(QUEUED)))
     expected = [
-        "GET shows messageId='m-1', the record has None",
-        "GET shows type='order.created', the record has None",
-        "GET shows status='QUEUED', the record has None",
         f"GET shows createdAt={CREATED!r}, the record has None",
+        "GET shows messageId='m-1', the record has None",
+        f"GET shows queuedAt={QUEUED_AT!r}, the record has None",
+        "GET shows status='QUEUED', the record has None",
+        "GET shows type='order.created', the record has None",
+        f"GET shows updatedAt={QUEUED_AT!r}, the record has None",
     ]
     assert expected == accepted_requests_are_queued(looked_up, memory())
 
@@ -908,7 +912,8 @@ def reveals(found: list[str], text: str) -> list[str]:
             answer(400, {"error": {"code": "VALIDATION_ERROR", "message": "m", "requestId": "r"}}),
             [
                 "error body has keys ['code', 'message', 'requestId'], expected "
-                "['code', 'details', 'message', 'requestId']"
+                "['code', 'details', 'message', 'requestId']",
+                "VALIDATION_ERROR without details",
             ],
             id="VALIDATION_ERROR without details",
         ),
@@ -1143,3 +1148,93 @@ def test_a_leak_in_validation_details_is_flagged() -> None:
     details = [{"field": "body", "problem": f"Traceback: {TABLE} said no"}]
     leaked = error(400, "VALIDATION_ERROR", details=details)
     assert [] != errors_are_documented_and_leak_nothing(step(answer_=leaked), memory())
+
+
+# -- what mutation testing of the reference found unguarded ---------------------------------
+
+
+def _refused(answer_: Answer, request: Rejection = INVALID, **fields: Any) -> list[str]:
+    refused = attrs.evolve(step(EMPTY, EMPTY, request, answer_), **fields)
+    return errors_are_documented_and_leak_nothing(refused, memory())
+
+
+@pytest.mark.parametrize(
+    ("details", "body", "expected"),
+    [
+        pytest.param([{"field": "type", "problem": "required"}], "{}", [], id="a contract field"),
+        pytest.param(
+            [{"field": "priority", "problem": "is not a known field"}],
+            '{"priority": 1}',
+            [],
+            id="a key of the body",
+        ),
+        pytest.param(
+            [{"field": "attributes.tenant", "problem": "too long"}], "{}", [], id="a dotted path"
+        ),
+        pytest.param([{"field": "Idempotency-Key", "problem": "bad"}], "{}", [], id="a header"),
+        pytest.param(
+            [{"field": "type", "problem": None}],
+            "{}",
+            ["detail for 'type' has no problem text: None"],
+            id="no problem text",
+        ),
+        pytest.param(
+            [{"XXfieldXX": "type", "problem": "required"}],
+            "{}",
+            [
+                "detail {'XXfieldXX': 'type', 'problem': 'required'} is not exactly "
+                "{'field', 'problem'}"
+            ],
+            id="another key",
+        ),
+        pytest.param(
+            [{"field": "BODY", "problem": "is required"}],
+            "",
+            ["detail field 'BODY' names no part of the request"],
+            id="a field the request does not have",
+        ),
+    ],
+)
+def test_validation_details_name_a_part_of_the_request(
+    details: list[Any], body: str, expected: list[str]
+) -> None:
+    """Each detail is exactly {field, problem}, two texts, and the field is in the request."""
+    answer_ = error(400, "VALIDATION_ERROR", details=details)
+    assert expected == _refused(answer_, body=body)
+
+
+def test_an_error_quotes_api_gateways_request_id() -> None:
+    """The caller can quote only API Gateway's id; Lambda's own is of no use to them."""
+    answer_ = error(404, "NOT_FOUND")  # requestId "req-1"
+    assert [] == _refused(answer_, Rejection(404, "NOT_FOUND"), request_id="req-1")
+    assert [
+        "error body says requestId 'req-1', the request's is 'req-9' (API Gateway's id, the one "
+        "the caller can quote)"
+    ] == _refused(answer_, Rejection(404, "NOT_FOUND"), request_id="req-9")
+
+
+@pytest.mark.parametrize(
+    ("allow", "expected"),
+    [
+        ("GET", []),
+        ("get", ["405 answer with Allow 'get': the path allows GET"]),
+        (None, ["405 answer with Allow None: the path allows GET"]),
+    ],
+)
+def test_a_405_says_which_method_the_path_allows(allow: str | None, expected: list[str]) -> None:
+    headers = {"allow": allow} if allow else {}
+    answer_ = error(405, "METHOD_NOT_ALLOWED", headers=headers)
+    request = Rejection(405, "METHOD_NOT_ALLOWED", allow="GET")
+    assert expected == _refused(answer_, request)
+
+
+def test_a_new_record_keeps_the_request_id_of_the_request_that_made_it() -> None:
+    """DESIGN.md 1: ``requestId`` (from the event). Under a race it may be a competitor's."""
+    created = attrs.evolve(step(EMPTY, STORED, SUBMIT, accepted()), request_id="req-1")
+    assert [] == stored_records_match_submissions(created, memory())
+    other = attrs.evolve(created, request_id="req-2")
+    assert [
+        "record m-1: requestId is 'req-1', the request's is 'req-2'"
+    ] == stored_records_match_submissions(other, memory())
+    raced = attrs.evolve(other, injected=(("dynamodb.PutItem", "race:competing_invocation"),))
+    assert [] == stored_records_match_submissions(raced, memory())

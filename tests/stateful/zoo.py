@@ -439,7 +439,7 @@ VARIANTS: dict[str, tuple[str, str]] = {
     ),
     "put_item_for_status": (
         "PutItem instead of UpdateItem for the status",
-        "metadata_never_changes",
+        "stored_records_match_submissions",
     ),
     "update_before_send": (
         "status set to QUEUED before the message is sent",
@@ -461,7 +461,7 @@ VARIANTS: dict[str, tuple[str, str]] = {
     "no_resume_of_pending": ("no resume of a PENDING record", "accepted_requests_are_queued"),
     "conflict_as_duplicate": (
         "conflicting payload answered as a duplicate",
-        "accepted_requests_are_queued",
+        "a_serial_order_explains_them",
     ),
     "expired_never_replaced": ("expired records never replaced", "answers_are_allowed"),
     "rollback_marks_failed": ("rollback marks the record FAILED", "sqs_failure_rolls_back"),
