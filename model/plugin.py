@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from model import profiles
+from model import backends, profiles
 from model.driver import DEFAULT_HANDLER, Driver, Handler, HandlerLoadError, load_handler
 from model.pipeline.spec import Pipeline, PipelineFileError
 from model.pipeline.spec import load as load_pipeline
@@ -33,6 +33,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="a pipeline file (TOML) describing an intake not written to queuecheck's contract: "
         "the state machine then drives its handler and checks the generic invariants",
+    )
+    group.addoption(
+        "--backend",
+        default=None,
+        choices=backends.NAMES,
+        help="where DynamoDB and SQS run: moto (in-process, default), moto-server, dynalite, aws "
+        "(docs/backends.md); QUEUECHECK_BACKEND sets it too",
     )
     group.addoption(
         "--save-scenario",
@@ -56,6 +63,10 @@ def _handler_spec(config: pytest.Config) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    try:
+        backends.choose(config.getoption("--backend") or backends.current())
+    except backends.BackendError as exc:
+        pytest.exit(str(exc), returncode=2)
     try:
         pipeline = _pipeline(config)
     except PipelineFileError as exc:

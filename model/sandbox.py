@@ -16,6 +16,7 @@ parser is memoised, and requests are not SigV4-signed (only moto reads them).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import weakref
@@ -24,6 +25,8 @@ from typing import Any
 
 import attrs
 
+from model import backends, wire
+from model.backends import RealAWSRefused
 from model.faults import Injector
 
 REGION = "us-east-1"
@@ -53,10 +56,6 @@ DANGEROUS_ENVIRONMENT = (
     "AWS_WEB_IDENTITY_TOKEN_FILE",
     "AWS_ROLE_ARN",
 )
-
-
-class RealAWSRefused(BaseException):
-    """A request was about to leave the sandbox. BaseException so no handler can swallow it."""
 
 
 @attrs.define
@@ -130,9 +129,19 @@ class Sandbox:
     injector: Injector
     sleeps: _Sleeps
     layout: Layout = CONTRACT_LAYOUT
+    backend: str = "moto"
+    servers: backends.Servers | None = None
+    """The HTTP backend's servers (None: in-process moto)."""
+    recorder: wire.Recorder = attrs.Factory(wire.Recorder)
+    """Over HTTP, every message a queue accepted: the queue as the harness sees it."""
     _queue_urls: dict[str, str] = attrs.Factory(dict)
     _quotas: weakref.WeakSet[Any] = attrs.Factory(weakref.WeakSet)
     _admin: Any = None
+    _wire_table: tuple[str, tuple[str, ...]] | None = None
+
+    @property
+    def over_http(self) -> bool:
+        return self.servers is not None
 
     @property
     def table_name(self) -> str:
@@ -174,6 +183,9 @@ class Sandbox:
         self.sleeps.slept = 0.0
         for quota in list(self._quotas):
             quota._available_capacity = quota._max_capacity
+        if self.over_http:
+            self._reset_over_http()
+            return
         dynamodb, sqs = self._backends()
         table = dynamodb.tables.get(self.table_name)
         queue = sqs.queues.get(layout.queue_name)
@@ -182,6 +194,34 @@ class Sandbox:
             return
         table.items.clear()
         queue._messages.clear()
+
+    def _reset_over_http(self) -> None:
+        """Empty the table by what a Scan shows (a new table only for a new layout), and
+        forget the recorded messages: the queue itself is never read."""
+        self.recorder.sent.clear()
+        if self._wire_table != (self.table_name, self.layout.key):
+            self._create()
+            self._wire_table = (self.table_name, self.layout.key)
+            return
+        with self.injector.pause():
+            self.admin("sqs").purge_queue(QueueUrl=self.queue_url)  # never read; kept small
+            dynamodb = self.admin("dynamodb")
+            for item in wire.scan(dynamodb, self.table_name):
+                key = {name: item[name] for name in self.layout.key}
+                dynamodb.delete_item(TableName=self.table_name, Key=key)
+
+    def _wait_for_table(self, dynamodb: Any, *, gone: bool = False) -> None:
+        """dynalite (and AWS) answer CREATING/DELETING first; moto is ACTIVE at once."""
+        for _ in range(500):
+            try:
+                status = dynamodb.describe_table(TableName=self.table_name)["Table"]["TableStatus"]
+            except dynamodb.exceptions.ResourceNotFoundException:
+                if gone:
+                    return
+                continue
+            if not gone and status == "ACTIVE":
+                return  # no sleep between polls: each DescribeTable is a round trip already
+        raise backends.BackendError(f"table {self.table_name} never became ready")
 
     @staticmethod
     def _key_of(table: Any) -> tuple[str, ...]:
@@ -194,6 +234,7 @@ class Sandbox:
             tables = dynamodb.list_tables()["TableNames"]
             if self.table_name in tables:  # a layout of the same name with another key
                 dynamodb.delete_table(TableName=self.table_name)
+                self._wait_for_table(dynamodb, gone=True)
             dynamodb.create_table(
                 TableName=self.table_name,
                 KeySchema=[
@@ -205,16 +246,41 @@ class Sandbox:
                 ],
                 BillingMode="PAY_PER_REQUEST",
             )
+            self._wait_for_table(dynamodb)
             if layout.ttl:
-                dynamodb.update_time_to_live(
-                    TableName=self.table_name,
-                    TimeToLiveSpecification={"Enabled": True, "AttributeName": layout.ttl},
-                )
+                # dynalite has no TTL (docs/backends.md); no check relies on AWS expiring items
+                with contextlib.suppress(dynamodb.exceptions.ClientError):
+                    dynamodb.update_time_to_live(
+                        TableName=self.table_name,
+                        TimeToLiveSpecification={"Enabled": True, "AttributeName": layout.ttl},
+                    )
             url = sqs.create_queue(QueueName=layout.queue_name)["QueueUrl"]
             self._queue_urls[layout.queue_name] = url
 
+    def typed_items(self) -> dict[str, dict[str, Any]]:
+        """Every item exactly as DynamoDB holds it ({"S": ...}, {"N": "2"}), by messageId."""
+        if self.over_http:
+            with self.injector.pause():
+                found = wire.scan(self.admin("dynamodb"), self.table_name)
+            return {str(next(iter(item["messageId"].values()))): item for item in found}
+        dynamodb, _ = self._backends()
+        table: Any = dynamodb.tables[self.table_name]
+        return {
+            str(getattr(key, "value", key)): item.to_json()["Attributes"]
+            for key, item in table.items.items()
+        }
+
+    def _scanned(self) -> list[dict[str, Any]]:
+        with self.injector.pause():
+            return [
+                wire.plain_item(item) for item in wire.scan(self.admin("dynamodb"), self.table_name)
+            ]
+
     def items(self) -> dict[str, dict[str, Any]]:
-        """Every stored item as plain Python values, by messageId (read from moto directly)."""
+        """Every stored item as plain Python values, by messageId (read from moto directly, or
+        by a consistent Scan over HTTP)."""
+        if self.over_http:
+            return {str(item.get("messageId")): item for item in self._scanned()}
         dynamodb, _ = self._backends()
         table = dynamodb.tables[self.table_name]
         return {
@@ -226,6 +292,8 @@ class Sandbox:
 
     def all_items(self) -> list[dict[str, Any]]:
         """Every stored item of the current table as plain Python values, whatever its key."""
+        if self.over_http:
+            return self._scanned()
         dynamodb, _ = self._backends()
         table = dynamodb.tables[self.table_name]
         return [
@@ -235,11 +303,15 @@ class Sandbox:
 
     def bodies(self) -> list[str]:
         """The body of every message in the current queue, in order."""
+        if self.over_http:
+            return [body for body, _ in self.recorder.sent]
         _, sqs = self._backends()
         return [message.body for message in sqs.queues[self.layout.queue_name]._messages]
 
     def messages(self) -> list[tuple[str, dict[str, str]]]:
         """Every message in the queue, in order: (body, string message attributes)."""
+        if self.over_http:
+            return [(body, dict(attributes)) for body, attributes in self.recorder.sent]
         _, sqs = self._backends()
         queue = sqs.queues[self.layout.queue_name]
         return [
@@ -266,9 +338,17 @@ def _refuse_real_send(self: Any, request: Any) -> Any:
 
 
 def start() -> Sandbox:
-    """Start (once per process) and return the sandbox; later calls return the same one."""
+    """Start (once per process) and return the sandbox; later calls return the same one.
+    The backend is ``model.backends.current()``: in-process moto unless told otherwise."""
     global _SANDBOX  # noqa: PLW0603 - one moto per process is the point
     if _SANDBOX is not None:
+        return _SANDBOX
+    name = backends.current()
+    refusal = backends.refused(name)
+    if refusal:
+        raise backends.BackendError(refusal)
+    if name != "moto":
+        _SANDBOX = _start_over_http(name)
         return _SANDBOX
     for name in DANGEROUS_ENVIRONMENT:
         os.environ.pop(name, None)
@@ -320,4 +400,47 @@ def start() -> Sandbox:
     os.environ.update(FAKE_ENVIRONMENT)  # mock_aws().start() set its own FOOBARKEY keys
     sandbox.reset()
     _SANDBOX = sandbox
+    return sandbox
+
+
+def _patch_retries(sandbox: Sandbox) -> None:
+    """botocore's retry sleeps are counted, not slept; its retry quotas are refilled per reset."""
+    import importlib
+
+    endpoint: Any = importlib.import_module("botocore.endpoint")
+    bucket: Any = importlib.import_module("botocore.retries.bucket")
+    quota_module: Any = importlib.import_module("botocore.retries.quota")
+    endpoint.time = sandbox.sleeps
+    bucket.time = sandbox.sleeps
+    original_quota_init = quota_module.RetryQuota.__init__
+
+    def tracked_quota_init(quota: Any, *args: Any, **kwargs: Any) -> None:
+        original_quota_init(quota, *args, **kwargs)
+        sandbox._quotas.add(quota)
+
+    quota_module.RetryQuota.__init__ = tracked_quota_init
+
+
+def _start_over_http(name: str) -> Sandbox:
+    """The sandbox on a backend that answers over HTTP on 127.0.0.1: same fake credentials,
+    same refusal of any other host, faults injected in the client stack."""
+    for variable in DANGEROUS_ENVIRONMENT:
+        os.environ.pop(variable, None)
+    os.environ.update(FAKE_ENVIRONMENT)
+    os.environ["AWS_CONFIG_FILE"] = os.devnull
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    import importlib
+
+    endpoint: Any = importlib.import_module("botocore.endpoint")
+    sandbox = Sandbox(Injector(), _Sleeps(endpoint.time), backend=name)
+    _patch_retries(sandbox)
+    wire.wrap_send(
+        sandbox.injector,
+        sandbox.recorder,
+        lambda: sandbox.servers.endpoints if sandbox.servers else None,
+    )
+    sandbox.servers = backends.start_servers(name)
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = sandbox.servers.endpoints.dynamodb
+    os.environ["AWS_ENDPOINT_URL_SQS"] = sandbox.servers.endpoints.sqs
+    sandbox.reset()
     return sandbox

@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from model import contract, invariants
+from model import backends, contract, invariants
 from model.contract import Content, Lookup, Rejection, Submission
 from model.lifecycle import STATUS_UPDATE_FIELDS, Status
 from model.observed import Answer, Snapshot
@@ -150,15 +150,7 @@ def listing(problems: list[str], story: list[Any]) -> str:
 
 def _typed_records(sandbox: Any) -> dict[str, dict[str, Any]]:
     """Every item exactly as DynamoDB holds it ({"S": ...}, {"N": "2"}): byte-for-byte checks."""
-    from moto.dynamodb.models import dynamodb_backends
-
-    from model.sandbox import ACCOUNT, REGION
-
-    table: Any = dynamodb_backends[ACCOUNT][REGION].tables[sandbox.table_name]
-    return {
-        str(getattr(key, "value", key)): item.to_json()["Attributes"]
-        for key, item in table.items.items()
-    }
+    return sandbox.typed_items()  # type: ignore[no-any-return]
 
 
 def run(
@@ -456,10 +448,21 @@ def main(argv: list[str] | None = None) -> int:
         "--handler", default=DEFAULT_HANDLER, help="module:function to run them against"
     )
     parser.add_argument(
+        "--backend",
+        default=None,
+        choices=backends.NAMES,
+        help="where DynamoDB and SQS run (default: QUEUECHECK_BACKEND or moto, in-process)",
+    )
+    parser.add_argument(
         "paths", nargs="*", type=Path, help="scenario files (default: scenarios/*.toml)"
     )
     options = parser.parse_args(argv)
-    start()
+    try:
+        backends.choose(options.backend or backends.current())
+        start()
+    except backends.BackendError as exc:
+        print(f"python -m model.scenarios: {exc}", file=sys.stderr)
+        return 2
     handler = load_handler(options.handler)
     failed = 0
     for path in options.paths or files():

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from contextlib import redirect_stderr
 from typing import Any, NoReturn
 
-from model import profiles
+from model import backends, profiles
 from model.driver import DEFAULT_HANDLER, HandlerLoadError, load_handler
 from model.pipeline.spec import Pipeline, PipelineFileError
 from model.pipeline.spec import load as load_pipeline
@@ -33,6 +33,17 @@ def _table(counter: Counter[tuple[str, str]], races: bool) -> list[str]:
         return ["    (none)"]
     width = max(len(op) for op, _, _ in rows)
     return [f"    {op:<{width}}  {kind.removeprefix('race:'):<20} {n:>6}" for op, kind, n in rows]
+
+
+def _backend_line() -> str:
+    from model.sandbox import start
+
+    sandbox = start()
+    if sandbox.servers is None:
+        return "moto, in-process"
+    ends = sandbox.servers.endpoints
+    where = ends.dynamodb if ends.dynamodb == ends.sqs else f"{ends.dynamodb} + SQS {ends.sqs}"
+    return f"{sandbox.backend} over HTTP at {where} (table by Scan, queue by recorded sends)"
 
 
 def report(
@@ -66,6 +77,7 @@ def report(
         "queuecheck verify",
         f"  handler:    {handler_spec}",
         *judged,
+        f"  backend:    {_backend_line()}",
         f"  profile:    {profile} (max_examples={current.max_examples}, "
         f"steps per example<={current.stateful_step_count}, derandomize={current.derandomize})",
         "",
@@ -146,6 +158,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--max-examples", type=_positive, default=None, help="override the profile's max_examples"
     )
     parser.add_argument(
+        "--backend",
+        default=None,
+        choices=backends.NAMES,
+        help="where DynamoDB and SQS run (default: QUEUECHECK_BACKEND or moto, in-process); "
+        "docs/backends.md",
+    )
+    parser.add_argument(
         "--save-scenario",
         default=None,
         metavar="PATH",
@@ -174,7 +193,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if chosen not in profiles.NAMES:
         return _usage_error(f"HYPOTHESIS_PROFILE={chosen!r} is not one of {profiles.NAMES}")
     profile = profiles.load(chosen)
-    start()
+    try:
+        backends.choose(args.backend or backends.current())
+        start()
+    except backends.BackendError as exc:
+        return _usage_error(str(exc))
     try:
         handler = load_handler(handler_spec)
     except HandlerLoadError as exc:

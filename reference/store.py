@@ -75,12 +75,25 @@ class DynamoStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException" and "Item" in exc.response:
-                return _record(exc.response["Item"])  # type: ignore[typeddict-item]
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return self._existing(submission.message_id, exc)
             raise translate(exc, "dynamodb.PutItem", StoreError) from exc
         except BotoCoreError as exc:
             raise translate(exc, "dynamodb.PutItem", StoreError) from exc
         return None
+
+    def _existing(self, message_id: str, failed: ClientError) -> Record:
+        """The record that made the PutItem's condition fail: from the error (``ALL_OLD``), or,
+        where the store does not return it (dynalite ignores the parameter), by a consistent
+        read. Gone again by then (deleted in between), it is a retryable failure: a retry
+        stores anew."""
+        item = failed.response.get("Item")
+        record = _record(item) if item else self.get(message_id)  # type: ignore[arg-type]
+        if record is None:
+            raise StoreError(
+                "dynamodb.PutItem", "ConditionalCheckFailedException", retryable=True
+            ) from failed
+        return record
 
     def mark_queued(
         self, submission: Submission, sqs_message_id: str, now: datetime
@@ -116,9 +129,11 @@ class DynamoStore:
         except ClientError as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
                 old = exc.response.get("Item")
-                if not old:
+                # Without the item (a store that ignores ReturnValuesOnConditionCheckFailure,
+                # or a record that is gone), one consistent read says how it now stands.
+                record = _record(old) if old else self.get(submission.message_id)  # type: ignore[arg-type]
+                if record is None:
                     return None
-                record = _record(old)  # type: ignore[arg-type]
                 return record if record.payload_hash == submission.payload_hash else None
             raise translate(exc, "dynamodb.UpdateItem", StoreError) from exc
         except BotoCoreError as exc:
