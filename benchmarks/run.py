@@ -9,8 +9,8 @@ harness's cost per step and its overhead over the bare handler, the speedup of
 ``pytest -n auto``, and how long the harness takes to catch each broken handler of the zoo.
 One run measures all of them on the same machine at the same time, so they can be compared
 with each other, and prints a table (how each figure was made) followed by seven
-``name: value`` lines meant to be compared from run to run. Figures are printed, never judged:
-the exit status is 0 unless something crashed.
+``name: value`` lines, then steps per second on each backend, meant to be compared from run to
+run. Figures are printed, never judged: the exit status is 0 unless something crashed.
 
 Nothing here reaches AWS: everything runs in queuecheck's sandbox (moto, fake credentials,
 real endpoints refused), as the harness itself does.
@@ -648,6 +648,44 @@ def detection_rows(results: list[dict[str, Any]], seeds: int) -> tuple[float, li
     return max(medians.values()), rows
 
 
+# -- 5. the same harness on each backend -----------------------------------------------------
+
+BACKEND_EXAMPLES = 40
+
+
+def backend_steps_per_s(backend: str) -> float:
+    """Steps per second of ``queuecheck-verify`` on the reference, ci profile, 40 examples, on
+    ``backend``, in a fresh process (the sandbox is one per process). nan if it cannot run."""
+    from model import backends
+
+    if backends.refused(backend):
+        return float("nan")
+    command = [sys.executable, "-m", "model.verify", "--profile", "ci"]
+    command += ["--max-examples", str(BACKEND_EXAMPLES), "--backend", backend]
+    done = subprocess.run(
+        command, cwd=REPOSITORY, capture_output=True, text=True, check=False, env=os.environ
+    )
+    for line in done.stdout.splitlines():
+        if line.strip().startswith("steps per second:"):
+            return float(line.split(":", 1)[1].split()[0])
+    _note(f"{backend}: no report ({done.stderr.strip().splitlines()[-1:]})")
+    return float("nan")
+
+
+def backend_rows() -> tuple[dict[str, float], list[str]]:
+    speeds = {name: backend_steps_per_s(name) for name in ("moto", "moto-server", "dynalite")}
+    rows = [
+        _row(
+            f"steps/s on {name}",
+            f"{speed:.0f}" + ("" if name == "moto" else f" ({speeds['moto'] / speed:.1f}x slower)"),
+            f"queuecheck-verify --profile ci --max-examples {BACKEND_EXAMPLES} --backend {name}, "
+            "its own process",
+        )
+        for name, speed in speeds.items()
+    ]
+    return speeds, rows
+
+
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 seed; pytest -n on the fast suites")
@@ -660,7 +698,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated: detection, xdist (their lines then print nan; for A/B runs)",
+        help="comma-separated: detection, xdist, backends (their lines then print nan)",
     )
     args = parser.parse_args(argv)
     args.skip = {part.strip() for part in args.skip.split(",") if part.strip()}
@@ -709,6 +747,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows += more
     if "detection" not in skip:
         rows += detected
+    speeds = dict.fromkeys(("moto", "moto-server", "dynalite"), float("nan"))
+    if "backends" not in skip:
+        _note("backends: the reference on in-process moto, moto's server and dynalite")
+        speeds, more = backend_rows()
+        rows += more
     rows.append(
         _row(
             "peak RSS",
@@ -732,6 +775,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"xdist_speedup: {speedup:.2f}",
         f"detect_s_median_max: {slowest:.1f}",
         f"peak_rss_mb: {peak_rss_mb:.0f}",
+        *(f"steps_per_s_{name.replace('-', '_')}: {speed:.0f}" for name, speed in speeds.items()),
     ]
     table = ["| measure | value | how it is measured |", "| --- | --- | --- |", *rows]
     print("\n".join([header, "", *table, "", *figures_lines]), flush=True)

@@ -35,6 +35,8 @@ import attrs
 NAMES = ("moto", "moto-server", "dynalite", "aws")
 ENV = "QUEUECHECK_BACKEND"
 REAL_AWS_ENV = "QUEUECHECK_REAL_AWS"
+AWS_ENDPOINT_ENV = "QUEUECHECK_AWS_ENDPOINT_URL"
+"""For tests only: the endpoint that stands in for the real account under ``--backend aws``."""
 DYNALITE_VERSION = "4.0.0"
 DYNALITE_HOME_ENV = "QUEUECHECK_DYNALITE_HOME"
 """A folder whose ``node_modules/dynalite`` the harness runs (installed there if missing)."""
@@ -92,10 +94,7 @@ def refused(name: str) -> str | None:
                 f"--backend aws touches a real AWS account: set {REAL_AWS_ENV}=1 to confirm "
                 "(and credentials for a sandbox account, never production)"
             )
-        return (
-            "--backend aws: the run against a real account is not built yet; "
-            "moto-server and dynalite run the same harness over HTTP"
-        )
+
     if name == "dynalite" and shutil.which("node") is None:
         return "--backend dynalite needs node (https://nodejs.org) on PATH"
     return None

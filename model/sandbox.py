@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import sys
 import weakref
 from decimal import Decimal
 from typing import Any
@@ -138,6 +139,11 @@ class Sandbox:
     _quotas: weakref.WeakSet[Any] = attrs.Factory(weakref.WeakSet)
     _admin: Any = None
     _wire_table: tuple[str, tuple[str, ...]] | None = None
+    suffix: str = ""
+    """Appended to table and queue names: unique per run on a real account."""
+    created: list[tuple[str, str]] = attrs.Factory(list)
+    """What this run created on a real account, to delete at the end: (kind, name or URL)."""
+    tags: dict[str, str] = attrs.Factory(dict)
 
     @property
     def over_http(self) -> bool:
@@ -145,7 +151,7 @@ class Sandbox:
 
     @property
     def table_name(self) -> str:
-        return self.layout.table_name
+        return self.layout.table_name + self.suffix
 
     @property
     def queue_url(self) -> str:
@@ -159,7 +165,8 @@ class Sandbox:
         """A new client for the harness's own reads and races (call inside ``injector.pause()``)."""
         import boto3
 
-        return boto3.session.Session(region_name=REGION).client(service)  # type: ignore[call-overload]
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or REGION
+        return boto3.session.Session(region_name=region).client(service)  # type: ignore[call-overload]
 
     def admin(self, service: str) -> Any:
         """The harness's own client for ``service``, made once (clients cost ~10 ms to make)."""
@@ -204,7 +211,8 @@ class Sandbox:
             self._wire_table = (self.table_name, self.layout.key)
             return
         with self.injector.pause():
-            self.admin("sqs").purge_queue(QueueUrl=self.queue_url)  # never read; kept small
+            if self.backend != "aws":  # never read; kept small (AWS allows a purge a minute)
+                self.admin("sqs").purge_queue(QueueUrl=self.queue_url)
             dynamodb = self.admin("dynamodb")
             for item in wire.scan(dynamodb, self.table_name):
                 key = {name: item[name] for name in self.layout.key}
@@ -235,7 +243,9 @@ class Sandbox:
             if self.table_name in tables:  # a layout of the same name with another key
                 dynamodb.delete_table(TableName=self.table_name)
                 self._wait_for_table(dynamodb, gone=True)
+            tags = [{"Key": key, "Value": value} for key, value in self.tags.items()]
             dynamodb.create_table(
+                **({"Tags": tags} if tags else {}),
                 TableName=self.table_name,
                 KeySchema=[
                     {"AttributeName": name, "KeyType": kind}
@@ -254,8 +264,30 @@ class Sandbox:
                         TableName=self.table_name,
                         TimeToLiveSpecification={"Enabled": True, "AttributeName": layout.ttl},
                     )
-            url = sqs.create_queue(QueueName=layout.queue_name)["QueueUrl"]
+            if self.backend == "aws":
+                self.created.append(("table", self.table_name))
+            url = sqs.create_queue(
+                QueueName=layout.queue_name + self.suffix,
+                **({"tags": self.tags} if self.tags else {}),
+            )["QueueUrl"]
             self._queue_urls[layout.queue_name] = url
+            if self.backend == "aws":
+                self.created.append(("queue", url))
+
+    def delete_created(self) -> list[str]:
+        """Delete what this run created on a real account; what was deleted, in words."""
+        deleted = []
+        with self.injector.pause():
+            self.injector.scheduler = None
+            while self.created:
+                kind, name = self.created.pop()
+                with contextlib.suppress(Exception):
+                    if kind == "table":
+                        self.admin("dynamodb").delete_table(TableName=name)
+                    else:
+                        self.admin("sqs").delete_queue(QueueUrl=name)
+                    deleted.append(f"{kind} {name}")
+        return deleted
 
     def typed_items(self) -> dict[str, dict[str, Any]]:
         """Every item exactly as DynamoDB holds it ({"S": ...}, {"N": "2"}), by messageId."""
@@ -424,6 +456,8 @@ def _patch_retries(sandbox: Sandbox) -> None:
 def _start_over_http(name: str) -> Sandbox:
     """The sandbox on a backend that answers over HTTP on 127.0.0.1: same fake credentials,
     same refusal of any other host, faults injected in the client stack."""
+    if name == "aws":
+        return _start_on_aws()
     for variable in DANGEROUS_ENVIRONMENT:
         os.environ.pop(variable, None)
     os.environ.update(FAKE_ENVIRONMENT)
@@ -443,4 +477,59 @@ def _start_over_http(name: str) -> Sandbox:
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = sandbox.servers.endpoints.dynamodb
     os.environ["AWS_ENDPOINT_URL_SQS"] = sandbox.servers.endpoints.sqs
     sandbox.reset()
+    return sandbox
+
+
+def _start_on_aws() -> Sandbox:
+    """A real account (``--backend aws``, refused unless confirmed, never under CI): the
+    caller's own credentials and region; a uniquely named, tagged, on-demand table and queue,
+    deleted when the process ends however it ends. Faults stay in the client stack.
+
+    ``QUEUECHECK_AWS_ENDPOINT_URL`` points both services elsewhere: the tests use a moto server
+    standing in for the account."""
+    import atexit
+    import importlib
+    import secrets
+    import signal
+
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or REGION
+    override = os.environ.get(backends.AWS_ENDPOINT_ENV)
+    for variable in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS"):
+        os.environ.pop(variable, None)
+    endpoints = backends.Endpoints(
+        override or f"https://dynamodb.{region}.amazonaws.com",
+        override or f"https://sqs.{region}.amazonaws.com",
+    )
+    endpoint: Any = importlib.import_module("botocore.endpoint")
+    run = secrets.token_hex(4)
+    sandbox = Sandbox(
+        Injector(),
+        _Sleeps(endpoint.time),
+        backend="aws",
+        servers=backends.Servers(endpoints),
+        suffix=f"-{run}",
+        tags={"queuecheck": "verify", "queuecheck-run": run},
+    )
+    _patch_retries(sandbox)
+    wire.wrap_send(sandbox.injector, sandbox.recorder, lambda: endpoints)
+    if override:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoints.dynamodb
+        os.environ["AWS_ENDPOINT_URL_SQS"] = endpoints.sqs
+
+    def clean_up() -> None:
+        deleted = sandbox.delete_created()
+        print(
+            f"queuecheck: on AWS ({region}) this run made {sandbox.recorder.requests} requests; "
+            f"deleted {', '.join(deleted) or 'nothing'}",
+            file=sys.stderr,
+        )
+
+    atexit.register(clean_up)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that atexit runs
+    sandbox.reset()
+    print(
+        f"queuecheck: on AWS ({region}) created table {sandbox.table_name} and queue "
+        f"{sandbox.queue_url}, tagged queuecheck-run={run}; both are deleted at the end",
+        file=sys.stderr,
+    )
     return sandbox

@@ -51,6 +51,8 @@ class Recorder:
     """Every message a queue accepted, in order, as (body, string attributes)."""
 
     sent: list[tuple[str, dict[str, str]]] = attrs.Factory(list)
+    requests: int = 0
+    """Every HTTP attempt that reached a service (what a real account bills)."""
 
     def accepted(self, request: Any, response: Any) -> None:
         operation = operation_of(request)
@@ -109,6 +111,7 @@ def wrap_send(
             )
 
         def proceed(sent: Any) -> Any:
+            recorder.requests += 1
             response = real_send(self, sent)
             recorder.accepted(sent, response)
             return response

@@ -83,3 +83,35 @@ def test_reads_agree_with_moto_internals(wire, driver):
     queue = sqs_backends[ACCOUNT][REGION].queues[wire.layout.queue_name]
     assert inside == wire.items()
     assert [message.body for message in queue._messages] == wire.bodies()
+
+
+def _trusting_all_old():
+    """The reference as it was before the fallback: a failed condition must carry the item."""
+    from reference.aws import translate
+    from reference.failures import StoreError
+    from reference.handler import build_handler
+    from reference.store import DynamoStore, _record
+
+    class TrustingStore(DynamoStore):
+        def _existing(self, message_id, failed):
+            item = failed.response.get("Item")
+            if not item:
+                raise translate(failed, "dynamodb.PutItem", StoreError) from failed
+            return _record(item)
+
+    return build_handler(store=TrustingStore)
+
+
+def test_the_reference_needs_its_read_fallback_on_dynalite(wire):
+    """dynalite drops ReturnValuesOnConditionCheckFailure: without the consistent read that
+    the reference falls back to, a duplicate is answered 500, and the harness says so."""
+    if wire.backend != "dynalite":
+        pytest.skip("only dynalite ignores ReturnValuesOnConditionCheckFailure")
+    from hypothesis.stateful import run_state_machine_as_test
+
+    from model.machine import LAST_FAILURE, machine_for
+
+    with pytest.raises(AssertionError, match="invariant"):
+        run_state_machine_as_test(machine_for(_trusting_all_old()))
+    assert LAST_FAILURE.invariant.startswith("answers_are_allowed"), LAST_FAILURE.problems
+    assert "answered 500 SYSTEM_ERROR" in LAST_FAILURE.problems[0]
