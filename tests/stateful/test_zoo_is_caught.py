@@ -5,7 +5,7 @@ import importlib
 import pytest
 from hypothesis.stateful import run_state_machine_as_test
 
-from model import profiles
+from model import backends, profiles
 from model.invariants import INVARIANTS
 from model.machine import LAST_FAILURE, SERIAL_CHECK, machine_for
 
@@ -30,7 +30,8 @@ def test_harness_catches_broken_variant(variant, sandbox):
     # "statuses_only_move_forward (after the race)": the invariant, and where in the invocation
     name = LAST_FAILURE.invariant.split(" (")[0]
     assert name in KNOWN_CHECKS, f"{variant} ({bug}): {LAST_FAILURE.problems}"
-    if profiles.current() == "ci":
+    if profiles.current() == "ci" and backends.current() == "moto":
+        # over HTTP the same draws may meet a backend's own behaviour first (docs/backends.md)
         # where in the invocation counts only where the table names it
         found = LAST_FAILURE.invariant if " (" in expected_invariant else name
         assert expected_invariant == found, (bug, LAST_FAILURE.problems)
