@@ -24,7 +24,7 @@ from model import strategies as strat
 from model.contract import Lookup, Submission
 from model.driver import Crashed, Driver, Handler
 from model.events import Response, get_event, with_request_id
-from model.interleave import Scheduler
+from model.interleave import InterleavingStuck, Scheduler
 from model.invariants import Memory, Step
 from model.observed import Answer, QueueMessage, Snapshot
 from model.plans import Fault, Race, RaceKind, Switches
@@ -475,6 +475,9 @@ class IntakeMachine(RuleBasedStateMachine):
                     lambda: self.call_handler(events[0], "invocation A", inside=True),
                     lambda: self.call_handler(events[1], "invocation B", inside=True),
                 )
+        except InterleavingStuck as stuck:  # the handler waits on something of its own
+            self.tell("interleave", f"interleave A and B, {at.describe()}: {stuck}")
+            self.fail("handler_always_answers", [f"two interleaved invocations: {stuck}"])
         finally:
             injector.scheduler = None
             injector.faults, injector.races = planned
