@@ -222,11 +222,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     seconds = time.perf_counter() - started
     print(report(handler_spec, profile, seconds, failure, pipeline=pipeline, operations=operations))
     if failure is not None and args.save_scenario:
-        _save(args.save_scenario, handler_spec, pipeline, args.pipeline)
+        _save(args.save_scenario, handler_spec, pipeline, args.pipeline, profile)
     return 0 if failure is None else 1
 
 
-def _save(out: str, handler_spec: str, pipeline: Pipeline | None, pipeline_path: str) -> None:
+def _save(
+    out: str, handler_spec: str, pipeline: Pipeline | None, pipeline_path: str, profile: str
+) -> None:
     from model.machine import LAST_FAILURE
 
     if pipeline:
@@ -240,7 +242,7 @@ def _save(out: str, handler_spec: str, pipeline: Pipeline | None, pipeline_path:
         return
     from model.scenario_writer import write_scenario
 
-    path = write_scenario(LAST_FAILURE, out, handler=handler_spec)
+    path = write_scenario(LAST_FAILURE, out, handler=handler_spec, profile=profile)
     print(f"\nScenario written to {path}; run it with:")
     print(f"  python -m model.scenarios --handler {handler_spec} {path}")
     print("  (move it into scenarios/ to keep it: pytest tests/scenarios runs scenarios/*.toml)")
