@@ -77,6 +77,12 @@ def get_event(message_id: str, *, request_id: str = "req-0") -> dict[str, Any]:
     )
 
 
+# What a Lambda proxy response (payload format 1.0) may hold; anything else is malformed.
+PROXY_RESPONSE_KEYS = frozenset(
+    {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
+)
+
+
 @attrs.frozen
 class Response:
     """A handler's answer, parsed: status, headers (lower-cased names) and JSON body."""
@@ -91,6 +97,12 @@ class Response:
         """Parse a proxy response; a malformed one raises ``ValueError`` naming what is wrong."""
         if not isinstance(answer, dict) or not isinstance(answer.get("statusCode"), int):
             raise ValueError(f"handler returned {answer!r}, not a proxy response with statusCode")
+        unknown = sorted(set(answer) - PROXY_RESPONSE_KEYS)
+        if unknown:  # API Gateway (REST) answers such a response 502 "Malformed Lambda proxy"
+            raise ValueError(
+                f"handler returned a proxy response with unknown keys {unknown} "
+                f"(API Gateway accepts only {sorted(PROXY_RESPONSE_KEYS)})"
+            )
         raw = answer.get("body") or ""
         if answer.get("isBase64Encoded"):
             raw = base64.b64decode(raw).decode("utf-8")

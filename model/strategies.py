@@ -149,6 +149,8 @@ def _invalid_events() -> list[tuple[str, dict[str, Any]]]:
         ("broken JSON", submit_event('{"type": "order.created", "payload": {')),
         ("NaN in JSON", submit_event('{"type": "t", "payload": {"x": NaN}}')),
         ("lone surrogate", submit_event('{"type": "t", "payload": {"x": "\\ud800"}}')),
+        ("lone surrogate character", submit_event('{"type": "t", "payload": {"x": "\ud800"}}')),
+        ("number too large", submit_event('{"type": "t", "payload": {"x": 1e400}}')),
         ("duplicate key", submit_event('{"type": "t", "type": "u", "payload": {}}')),
         ("body is a list", submit_event("[1, 2]")),
         ("no body", api_event("POST", "/messages", None, {"Content-Type": "application/json"})),
@@ -169,6 +171,7 @@ def _invalid_events() -> list[tuple[str, dict[str, Any]]]:
         ("reserved attribute name", submit_event({**good, "attributes": {"AWS.trace": "v"}})),
         ("empty attribute value", submit_event({**good, "attributes": {"a": ""}})),
         ("attribute value not a string", submit_event({**good, "attributes": {"a": 1}})),
+        ("attributes is a list", submit_event({**good, "attributes": ["a"]})),
         (
             "invalid base64 body",
             api_event(

@@ -224,3 +224,11 @@ def test_a_crash_at_a_call_is_answered_as_crashed(sandbox: Sandbox, calls: Any) 
 
     assert Crashed("invocation crashed at dynamodb.PutItem") == answer
     assert {} == sandbox.items()
+
+
+def test_parse_refuses_keys_api_gateway_does_not_know() -> None:
+    """A misspelt ``isBase64Encoded`` makes API Gateway answer 502 (a malformed proxy
+    response): the harness treats it as no answer, never as the answer it looks like."""
+    with pytest.raises(ValueError, match=r"unknown keys \['isBase64encoded'\]"):
+        Response.parse({"statusCode": 200, "body": "{}", "isBase64encoded": False})
+    assert 200 == Response.parse({"statusCode": 200, "multiValueHeaders": {}}).status
