@@ -146,8 +146,21 @@ def judge(event: Mapping[str, Any]) -> Submission | Lookup | Rejection:
     return _judge_submission(event)
 
 
+def _headers(event: Mapping[str, Any]) -> dict[str, str]:
+    """The request's headers, from ``headers`` or, where a name is missing there, the first
+    value in ``multiValueHeaders`` (API Gateway REST fills both; a test client may fill one)."""
+    merged: dict[str, str] = {}
+    for name, values in (event.get("multiValueHeaders") or {}).items():
+        if isinstance(name, str) and isinstance(values, list) and values:
+            merged[name.lower()] = str(values[0])
+    for name, value in (event.get("headers") or {}).items():
+        if isinstance(name, str) and isinstance(value, str):
+            merged[name.lower()] = value
+    return merged
+
+
 def _judge_submission(event: Mapping[str, Any]) -> Submission | Rejection:
-    headers = event.get("headers") or {}
+    headers = _headers(event)
     media = _header(headers, "content-type")
     if media is not None:
         kind, *params = [part.strip().lower() for part in media.split(";")]

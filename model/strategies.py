@@ -28,6 +28,7 @@ MEDIA_TYPES = (
     "application/json;charset=UTF-8",
 )
 JSON_STYLES = ("compact", "spaced", "escaped", "indented")
+HEADER_PLACES = ("both", "both", "headers", "multiValueHeaders")
 
 
 @attrs.frozen
@@ -41,6 +42,9 @@ class Encoding:
     media_type: str = MEDIA_TYPES[0]
     base64: bool = False
     json_style: str = "compact"
+    headers_in: str = "both"
+    """Where the headers come: ``both`` (as API Gateway REST sends them), ``headers`` only, or
+    ``multiValueHeaders`` only (as some test clients and older proxies do)."""
 
     @classmethod
     def derived(cls, seed: str) -> Encoding:
@@ -52,6 +56,7 @@ class Encoding:
             MEDIA_TYPES[digest[1] % len(MEDIA_TYPES)],
             digest[2] % 3 == 0,
             JSON_STYLES[digest[3] % len(JSON_STYLES)],
+            HEADER_PLACES[digest[4] % len(HEADER_PLACES)],
         )
 
     def header(self, name: str) -> str:
@@ -91,7 +96,7 @@ class SubmitRequest:
         headers = {encoding.header("Content-Type"): encoding.media_type}
         if self.message_id is not None and self.id_in == "header":
             headers[encoding.header("Idempotency-Key")] = self.message_id
-        return api_event(
+        event = api_event(
             "POST",
             "/messages",
             encoding.text(self.body()),
@@ -99,6 +104,11 @@ class SubmitRequest:
             base64_encoded=encoding.base64,
             request_id=request_id,
         )
+        if encoding.headers_in == "headers":
+            event["multiValueHeaders"] = None
+        elif encoding.headers_in == "multiValueHeaders":
+            event["headers"] = None
+        return event
 
     def with_payload(self, payload: dict[str, Any]) -> SubmitRequest:
         return attrs.evolve(self, payload=payload)
