@@ -435,7 +435,7 @@ condition_failure_as_own = build_handler(store=ConditionFailureAsOwnStore)
 VARIANTS: dict[str, tuple[str, str]] = {
     "unconditional_update": (
         "status update without a condition",
-        "stored_records_match_submissions",
+        "statuses_only_move_forward",
     ),
     "put_item_for_status": (
         "PutItem instead of UpdateItem for the status",
@@ -461,7 +461,7 @@ VARIANTS: dict[str, tuple[str, str]] = {
     "no_resume_of_pending": ("no resume of a PENDING record", "accepted_requests_are_queued"),
     "conflict_as_duplicate": (
         "conflicting payload answered as a duplicate",
-        "a_serial_order_explains_them",
+        "accepted_requests_are_queued",
     ),
     "expired_never_replaced": ("expired records never replaced", "answers_are_allowed"),
     "rollback_marks_failed": ("rollback marks the record FAILED", "sqs_failure_rolls_back"),
@@ -484,7 +484,7 @@ VARIANTS: dict[str, tuple[str, str]] = {
     "logs_the_event": ("the whole event logged, payload included", "logs_carry_no_payload"),
     "check_then_act_dedupe": (
         "GetItem, then an unconditional PutItem when nothing was found",
-        "metadata_never_changes (after the race)",
+        "metadata_never_changes (after the last switch)",
     ),
     "condition_failure_as_own": (
         "after a failed PutItem condition, the record re-read is taken for this request's own",
