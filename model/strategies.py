@@ -208,6 +208,10 @@ def _invalid_events() -> list[tuple[str, dict[str, Any]]]:
         ("application/xml body", submit_event(good, {"Content-Type": "application/xml"})),
         ("Idempotency-Key with a space", submit_event(good, {"Idempotency-Key": "a b"})),
         (
+            "charset with a second '='",
+            submit_event(good, {"Content-Type": "application/json; charset=utf-8=x"}),
+        ),
+        (
             "latin-1 charset",
             submit_event(good, {"Content-Type": "application/json; charset=latin-1"}),
         ),
