@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import json
 import os
 import selectors
@@ -41,6 +42,7 @@ DYNALITE_VERSION = "4.0.0"
 DYNALITE_HOME_ENV = "QUEUECHECK_DYNALITE_HOME"
 """A folder whose ``node_modules/dynalite`` the harness runs (installed there if missing)."""
 START_TIMEOUT_S = 30.0
+NPM_TIMEOUT_S = 180.0
 
 # In memory, tables ACTIVE at once, one line with the port once listening; gone when told or
 # when its stdin closes (the harness died). The CLI cannot listen on port 0, this can.
@@ -172,14 +174,27 @@ def dynalite_module() -> Path:
     if npm is None:
         raise BackendError("--backend dynalite needs npm to install dynalite once")
     home.mkdir(parents=True, exist_ok=True)
-    package = f"dynalite@{DYNALITE_VERSION}"
-    print(f"queuecheck: installing dynalite {DYNALITE_VERSION} into {home} (once)", file=sys.stderr)
-    done = subprocess.run(
-        [npm, "install", "--prefix", str(home), "--no-audit", "--no-fund", "--silent", package],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    # pytest -n starts several workers at once: one installs, the others wait for it.
+    with (home / ".install-lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (module / "package.json").exists():
+            return module
+        package = f"dynalite@{DYNALITE_VERSION}"
+        print(f"queuecheck: installing {package} into {home} (once)", file=sys.stderr)
+        try:
+            done = subprocess.run(
+                [npm, "install", "--prefix", str(home), "--no-audit", "--no-fund", package],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=NPM_TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired:
+            raise BackendError(
+                f"npm did not install {package} within {NPM_TIMEOUT_S:.0f} s (behind a "
+                "TLS-inspecting proxy node needs its CA in NODE_EXTRA_CA_CERTS)"
+            ) from None
     if done.returncode != 0 or not (module / "package.json").exists():
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise BackendError(f"npm could not install dynalite {DYNALITE_VERSION}: {last}")
