@@ -5,7 +5,7 @@
     tox -e mutate -- --jobs 2            # two mutants at a time
 
 DESIGN.md section 6 names the measure. The zoo (tests/stateful/zoo.py) proves the harness
-catches twenty bugs someone thought of; mutation testing asks the converse: of all the small
+catches twenty-one bugs someone thought of; mutation testing asks the converse: of all the small
 changes a tool can make to the reference, which ones does the harness let through? Each
 survivor is either equivalent (no behaviour visible from outside the handler changes) or a
 gap in the harness, and benchmarks/mutation.md says which, survivor by survivor.
@@ -13,10 +13,11 @@ gap in the harness, and benchmarks/mutation.md says which, survivor by survivor.
 mutmut 3 does the work (pinned in tox.ini; configured in pyproject.toml, ``[tool.mutmut]``):
 it writes every mutant of ``reference/`` into one trampolined copy under ``mutants/`` (never
 into ``reference/``, so an interrupted run leaves the checkout as it was), runs the harness
-once to warm up, then forks one child per mutant that runs only
-``pytest tests/stateful/test_reference_passes.py -p no:xdist -x -q`` on the ``ci`` profile
-with the mutant switched on. ``benchmarks/mutation_plugin.py`` keeps the mutated files out of
-Hypothesis's pool of literals, so each mutant faces the same examples as a ``tox`` run.
+once to warm up, then forks one child per mutant that runs only the harness
+(``tests/stateful/test_reference_passes.py`` and ``test_every_refusal.py``, ``-p no:xdist``)
+on the ``ci`` profile with the mutant switched on. ``benchmarks/mutation_plugin.py`` keeps
+the mutated files out of Hypothesis's pool of literals, so each mutant faces the same examples
+as a ``tox`` run.
 
 This script starts from an empty ``mutants/`` (results of an older reference or harness would
 be stale), runs mutmut, and prints three lines to compare from run to run::
