@@ -525,7 +525,10 @@ def _start_on_aws() -> Sandbox:
         )
 
     atexit.register(clean_up)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that atexit runs
+    # Ctrl-C and SIGTERM end the run through atexit, even where the parent ignored SIGINT
+    # (a child inherits that): what the run created must not outlive it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sandbox.reset()
     print(
         f"queuecheck: on AWS ({region}) created table {sandbox.table_name} and queue "
