@@ -20,6 +20,7 @@ import contextlib
 import functools
 import os
 import sys
+import time
 import weakref
 from decimal import Decimal
 from typing import Any
@@ -228,7 +229,9 @@ class Sandbox:
                     return
                 continue
             if not gone and status == "ACTIVE":
-                return  # no sleep between polls: each DescribeTable is a round trip already
+                return
+            if self.backend == "aws":  # seconds there; locally each poll's round trip is enough
+                time.sleep(0.25)
         raise backends.BackendError(f"table {self.table_name} never became ready")
 
     @staticmethod
