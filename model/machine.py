@@ -319,18 +319,16 @@ class IntakeMachine(RuleBasedStateMachine):
         name, event = case
         self.invoke(event, f"send an invalid request ({name})")
 
-    @rule(request=requests)
-    def read_record(self, request: strat.SubmitRequest) -> None:
+    @rule(request=requests, fault=strat.lookup_faults)
+    def read_record(self, request: strat.SubmitRequest, fault: Fault | None = None) -> None:
+        """GET the record; sometimes while its one read fails (once, or for good)."""
+        if fault is not None:
+            self.plan_fault(fault)
         message_id = self.id_of(request)
         self.invoke(
             get_event(message_id, request_id=self.driver.next_request_id()),
             f"GET /messages/{message_id}",
         )
-
-    @rule(request=requests, fault=strat.lookup_faults)
-    def read_record_while_its_read_fails(self, request: strat.SubmitRequest, fault: Fault) -> None:
-        self.plan_fault(fault)
-        self.read_record(request)
 
     @precondition(lambda self: bool(self.unfinished))
     @rule(data=st.data())

@@ -435,7 +435,7 @@ condition_failure_as_own = build_handler(store=ConditionFailureAsOwnStore)
 VARIANTS: dict[str, tuple[str, str]] = {
     "unconditional_update": (
         "status update without a condition",
-        "statuses_only_move_forward",
+        "stored_records_match_submissions",
     ),
     "put_item_for_status": (
         "PutItem instead of UpdateItem for the status",
@@ -456,7 +456,7 @@ VARIANTS: dict[str, tuple[str, str]] = {
     ),
     "duplicates_sent_again": (
         "duplicate replays sent again",
-        "one_message_per_id_unless_disturbed",
+        "sqs_failure_rolls_back",
     ),
     "no_resume_of_pending": ("no resume of a PENDING record", "accepted_requests_are_queued"),
     "conflict_as_duplicate": (
