@@ -431,11 +431,14 @@ exists_condition_update = build_handler(store=ExistsConditionStore)
 check_then_act_dedupe = build_handler(store=CheckThenActStore)
 condition_failure_as_own = build_handler(store=ConditionFailureAsOwnStore)
 
-# variant -> (the bug in words, the invariant that catches it first on the ci profile)
+# variant -> (the bug in words, the invariant that catches it first on the ci profile). Where
+# the bug breaks several invariants in one failing run, the one shrinking ends on differed
+# between the file run alone and the whole suite under xdist (same code, same ci seed; what
+# else a worker imported first is the likeliest cause): those list each ("a or b").
 VARIANTS: dict[str, tuple[str, str]] = {
     "unconditional_update": (
         "status update without a condition",
-        "stored_records_match_submissions",
+        "statuses_only_move_forward or stored_records_match_submissions",
     ),
     "put_item_for_status": (
         "PutItem instead of UpdateItem for the status",
@@ -456,12 +459,12 @@ VARIANTS: dict[str, tuple[str, str]] = {
     ),
     "duplicates_sent_again": (
         "duplicate replays sent again",
-        "sqs_failure_rolls_back",
+        "sqs_failure_rolls_back or one_message_per_id_unless_disturbed or refusals_write_nothing",
     ),
     "no_resume_of_pending": ("no resume of a PENDING record", "accepted_requests_are_queued"),
     "conflict_as_duplicate": (
         "conflicting payload answered as a duplicate",
-        "accepted_requests_are_queued",
+        "accepted_requests_are_queued or a_serial_order_explains_them",
     ),
     "expired_never_replaced": ("expired records never replaced", "answers_are_allowed"),
     "rollback_marks_failed": ("rollback marks the record FAILED", "sqs_failure_rolls_back"),
