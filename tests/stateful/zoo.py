@@ -487,7 +487,7 @@ VARIANTS: dict[str, tuple[str, str]] = {
     "logs_the_event": ("the whole event logged, payload included", "logs_carry_no_payload"),
     "check_then_act_dedupe": (
         "GetItem, then an unconditional PutItem when nothing was found",
-        "metadata_never_changes (after the last switch)",
+        "metadata_never_changes (after the last switch) or a_serial_order_explains_them",
     ),
     "condition_failure_as_own": (
         "after a failed PutItem condition, the record re-read is taken for this request's own",
