@@ -113,5 +113,9 @@ def test_the_reference_needs_its_read_fallback_on_dynalite(wire):
 
     with pytest.raises(AssertionError, match="invariant"):
         run_state_machine_as_test(machine_for(_trusting_all_old()))
-    assert LAST_FAILURE.invariant.startswith("answers_are_allowed"), LAST_FAILURE.problems
-    assert "answered 500 SYSTEM_ERROR" in LAST_FAILURE.problems[0]
+    # the duplicate answered 500: seen by whichever check meets it first (a single step's
+    # answers_are_allowed, or an interleaving's a_serial_order_explains_them)
+    assert any("500 SYSTEM_ERROR" in problem for problem in LAST_FAILURE.problems), (
+        LAST_FAILURE.invariant,
+        LAST_FAILURE.problems,
+    )
