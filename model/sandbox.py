@@ -385,11 +385,7 @@ def start() -> Sandbox:
     if name != "moto":
         _SANDBOX = _start_over_http(name)
         return _SANDBOX
-    for name in DANGEROUS_ENVIRONMENT:
-        os.environ.pop(name, None)
-    os.environ.update(FAKE_ENVIRONMENT)
-    os.environ["AWS_CONFIG_FILE"] = os.devnull
-    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    _use_fake_environment()
 
     import importlib
 
@@ -397,26 +393,14 @@ def start() -> Sandbox:
 
     # Patched through Any on purpose: these are private seams, not typed APIs.
     endpoint: Any = importlib.import_module("botocore.endpoint")
-    bucket: Any = importlib.import_module("botocore.retries.bucket")
-    quota_module: Any = importlib.import_module("botocore.retries.quota")
     moto_models: Any = importlib.import_module("moto.core.models")
     expressions: Any = importlib.import_module("moto.dynamodb.parsing.expressions")
     signers: Any = importlib.import_module("botocore.signers")
 
     endpoint.Endpoint._send = _refuse_real_send
-    sleeps = _Sleeps(endpoint.time)
-    endpoint.time = sleeps
-    bucket.time = sleeps
-
     injector = Injector()
-    sandbox = Sandbox(injector, sleeps)
-    original_quota_init = quota_module.RetryQuota.__init__
-
-    def tracked_quota_init(quota: Any, *args: Any, **kwargs: Any) -> None:
-        original_quota_init(quota, *args, **kwargs)
-        sandbox._quotas.add(quota)
-
-    quota_module.RetryQuota.__init__ = tracked_quota_init
+    sandbox = Sandbox(injector, _Sleeps(endpoint.time))
+    _patch_retries(sandbox)
 
     # moto parses every UpdateExpression twice per UpdateItem, a sixth of the call's cost. The
     # tree depends on the text alone and moto deep-copies it before resolving names and values,
@@ -436,6 +420,15 @@ def start() -> Sandbox:
     sandbox.reset()
     _SANDBOX = sandbox
     return sandbox
+
+
+def _use_fake_environment() -> None:
+    """Fake credentials and region; nothing that could point a client at a real account."""
+    for name in DANGEROUS_ENVIRONMENT:
+        os.environ.pop(name, None)
+    os.environ.update(FAKE_ENVIRONMENT)
+    os.environ["AWS_CONFIG_FILE"] = os.devnull
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 
 
 def _patch_retries(sandbox: Sandbox) -> None:
@@ -461,11 +454,7 @@ def _start_over_http(name: str) -> Sandbox:
     same refusal of any other host, faults injected in the client stack."""
     if name == "aws":
         return _start_on_aws()
-    for variable in DANGEROUS_ENVIRONMENT:
-        os.environ.pop(variable, None)
-    os.environ.update(FAKE_ENVIRONMENT)
-    os.environ["AWS_CONFIG_FILE"] = os.devnull
-    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    _use_fake_environment()
     import importlib
 
     endpoint: Any = importlib.import_module("botocore.endpoint")
