@@ -132,6 +132,21 @@ def to_answer(result: Response | Crashed) -> Answer:
     return Answer(result.status, result.headers, result.body, result.raw_body)
 
 
+# How many times as often as the others each of these rules is drawn. Each disturbs the very
+# invocation it runs (a fault, a race, a second invocation interleaved, another actor on a
+# record in the bundle); a fault or race planned on its own waits for a later submission that
+# may never reach the call (a duplicate, a cleared plan). Measured over 5 seeds of the 7
+# slowest zoo variants (the ci profile, derandomize off): the slowest median time to a shrunk
+# report went from 11.0 s to 7.9 s, and condition_failure_as_own, missed by 1 seed of 5, was
+# caught by all 5.
+RULE_WEIGHTS = {
+    "submit_during_a_race": 3,
+    "submit_while_a_call_fails": 2,
+    "interleave_two_invocations": 2,
+    "another_actor_acts": 2,
+}
+
+
 class IntakeMachine(RuleBasedStateMachine):
     """A handler and the model side by side. Build one per handler with ``machine_for``."""
 
@@ -140,7 +155,7 @@ class IntakeMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        rule_choice.install(self)  # no swarm testing: see model/rule_choice.py
+        rule_choice.install(self, RULE_WEIGHTS)  # see model/rule_choice.py
         self.sandbox: Sandbox = start()
         self.sandbox.reset()
         self.driver = Driver(cast(Handler, self.handler), self.sandbox)

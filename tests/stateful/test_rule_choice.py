@@ -5,6 +5,8 @@ integer choice between 0 and 254. These tests run short machines of the referenc
 such choices in what each example drew; none of the harness's own strategies draws that range.
 """
 
+import collections
+
 import pytest
 from hypothesis import Phase, settings
 from hypothesis.control import current_build_context
@@ -72,3 +74,35 @@ def test_install_refuses_a_hypothesis_without_the_attribute_it_replaces(handler,
     del machine._rules_strategy
     with pytest.raises(RuntimeError, match=r"_rules_strategy.*constraints\.txt"):
         rule_choice.install(machine)
+
+
+def rules_run(machine_class: type[IntakeMachine]) -> collections.Counter[str]:
+    """How often each rule ran in a short run (its story's actions)."""
+    actions: collections.Counter[str] = collections.Counter()
+
+    class Counting(machine_class):
+        def teardown(self):
+            actions.update(step.action for step in self.story)
+            super().teardown()
+
+    run_state_machine_as_test(Counting, settings=SHORT_RUNS)
+    return actions
+
+
+def test_a_weighted_rule_is_drawn_that_many_times_as_often(handler, sandbox):
+    """The same short runs with clear_faults weighted 30 and unweighted: weighted, it is most
+    of the steps; unweighted, one rule among a dozen."""
+
+    class Weighted(machine_for(handler)):
+        def __init__(self):
+            super().__init__()
+            rule_choice.install(self, {"clear_faults": 30})
+
+    class Unweighted(machine_for(handler)):
+        def __init__(self):
+            super().__init__()
+            rule_choice.install(self, {})
+
+    weighted, unweighted = rules_run(Weighted), rules_run(Unweighted)
+    assert weighted["clear"] > sum(weighted.values()) / 2, weighted
+    assert unweighted["clear"] < sum(unweighted.values()) / 3, unweighted

@@ -459,7 +459,8 @@ VARIANTS: dict[str, tuple[str, str]] = {
     ),
     "duplicates_sent_again": (
         "duplicate replays sent again",
-        "sqs_failure_rolls_back or one_message_per_id_unless_disturbed or refusals_write_nothing",
+        "sqs_failure_rolls_back or one_message_per_id_unless_disturbed or refusals_write_nothing "
+        "or a_serial_order_explains_them",
     ),
     "no_resume_of_pending": ("no resume of a PENDING record", "accepted_requests_are_queued"),
     "conflict_as_duplicate": (
@@ -469,7 +470,10 @@ VARIANTS: dict[str, tuple[str, str]] = {
     "expired_never_replaced": ("expired records never replaced", "answers_are_allowed"),
     "rollback_marks_failed": ("rollback marks the record FAILED", "sqs_failure_rolls_back"),
     "no_retry_after": ("503 without Retry-After", "errors_are_documented_and_leak_nothing"),
-    "unconditional_put": ("unconditional PutItem overwrites duplicates", "metadata_never_changes"),
+    "unconditional_put": (
+        "unconditional PutItem overwrites duplicates",
+        "metadata_never_changes or a_serial_order_explains_them",
+    ),
     "access_denied_as_503": ("AccessDenied answered 503 (retry for ever)", "answers_are_allowed"),
     "consumer_race_as_failure": (
         "500 when a consumer moved the record on before the status update",
@@ -481,13 +485,13 @@ VARIANTS: dict[str, tuple[str, str]] = {
     ),
     "case_sensitive_headers": (
         "Idempotency-Key read in one spelling only",
-        "accepted_requests_are_queued",
+        "accepted_requests_are_queued or sqs_failure_rolls_back",
     ),
     "base64_ignored": ("isBase64Encoded ignored", "answers_are_allowed"),
     "logs_the_event": ("the whole event logged, payload included", "logs_carry_no_payload"),
     "check_then_act_dedupe": (
         "GetItem, then an unconditional PutItem when nothing was found",
-        "metadata_never_changes (after the last switch) or a_serial_order_explains_them",
+        "metadata_never_changes or a_serial_order_explains_them",
     ),
     "condition_failure_as_own": (
         "after a failed PutItem condition, the record re-read is taken for this request's own",
