@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import collections
 import json
+import sys
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar, NoReturn, Protocol, cast
 
 import attrs
 from hypothesis import strategies as st
+from hypothesis.errors import StopTest
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule
 
 from model import contract, invariants, lifecycle, linearize, logcapture, rule_choice
@@ -673,7 +675,10 @@ class IntakeMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         STATS.steps += len(self.story)
-        if self.failed:
+        if self.failed or isinstance(sys.exc_info()[1], StopTest):
+            # Failed, or cut short: Hypothesis discards a run that ran out of choices (as most
+            # of the shrinker's attempts do), so liveness would only cost time (a tenth of it
+            # when shrinking).
             return
         self.sandbox.injector.clear()
         self.tell("clear", "faults stop")
