@@ -405,8 +405,8 @@ def detection(variants: Sequence[str], seeds: int, jobs: int) -> list[dict[str, 
     after the sandbox has started, so each worker owns a private copy of moto."""
     tasks = [(variant, number) for number in range(seeds) for variant in variants]
     context = multiprocessing.get_context("fork")
-    # A fresh worker per run, as a user's run is a fresh process: a worker that ran dozens
-    # before carried their garbage, and its later runs took up to twice the CPU time.
+    # A fresh worker per run, as a user's run is a fresh process: a worker that had run
+    # dozens before carried their garbage, and spent up to half as long again per example.
     gc.collect()
     gc.freeze()  # the parent's heap, shared by every fork, is never scanned again
     with context.Pool(jobs, initializer=_quiet, maxtasksperchild=1) as pool:
