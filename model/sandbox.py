@@ -399,8 +399,7 @@ def start() -> Sandbox:
 
     endpoint.Endpoint._send = _refuse_real_send
     injector = Injector()
-    sandbox = Sandbox(injector, _Sleeps(endpoint.time))
-    _patch_retries(sandbox)
+    sandbox = _with_counted_retries(injector)
 
     # moto parses every UpdateExpression twice per UpdateItem, a sixth of the call's cost. The
     # tree depends on the text alone and moto deep-copies it before resolving names and values,
@@ -431,13 +430,15 @@ def _use_fake_environment() -> None:
     os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 
 
-def _patch_retries(sandbox: Sandbox) -> None:
-    """botocore's retry sleeps are counted, not slept; its retry quotas are refilled per reset."""
+def _with_counted_retries(injector: Injector, **options: Any) -> Sandbox:
+    """A new sandbox, on whichever backend: botocore's retry sleeps are counted on it, not
+    slept, and the retry quotas botocore creates are refilled by its reset."""
     import importlib
 
     endpoint: Any = importlib.import_module("botocore.endpoint")
     bucket: Any = importlib.import_module("botocore.retries.bucket")
     quota_module: Any = importlib.import_module("botocore.retries.quota")
+    sandbox = Sandbox(injector, _Sleeps(endpoint.time), **options)
     endpoint.time = sandbox.sleeps
     bucket.time = sandbox.sleeps
     original_quota_init = quota_module.RetryQuota.__init__
@@ -447,6 +448,7 @@ def _patch_retries(sandbox: Sandbox) -> None:
         sandbox._quotas.add(quota)
 
     quota_module.RetryQuota.__init__ = tracked_quota_init
+    return sandbox
 
 
 def _start_over_http(name: str) -> Sandbox:
@@ -455,11 +457,7 @@ def _start_over_http(name: str) -> Sandbox:
     if name == "aws":
         return _start_on_aws()
     _use_fake_environment()
-    import importlib
-
-    endpoint: Any = importlib.import_module("botocore.endpoint")
-    sandbox = Sandbox(Injector(), _Sleeps(endpoint.time), backend=name)
-    _patch_retries(sandbox)
+    sandbox = _with_counted_retries(Injector(), backend=name)
     wire.wrap_send(
         sandbox.injector,
         sandbox.recorder,
@@ -480,7 +478,6 @@ def _start_on_aws() -> Sandbox:
     ``QUEUECHECK_AWS_ENDPOINT_URL`` points both services elsewhere: the tests use a moto server
     standing in for the account."""
     import atexit
-    import importlib
     import secrets
     import signal
 
@@ -492,17 +489,14 @@ def _start_on_aws() -> Sandbox:
         override or f"https://dynamodb.{region}.amazonaws.com",
         override or f"https://sqs.{region}.amazonaws.com",
     )
-    endpoint: Any = importlib.import_module("botocore.endpoint")
     run = secrets.token_hex(4)
-    sandbox = Sandbox(
+    sandbox = _with_counted_retries(
         Injector(),
-        _Sleeps(endpoint.time),
         backend="aws",
         servers=backends.Servers(endpoints),
         suffix=f"-{run}",
         tags={"queuecheck": "verify", "queuecheck-run": run},
     )
-    _patch_retries(sandbox)
     wire.wrap_send(sandbox.injector, sandbox.recorder, lambda: endpoints)
     if override:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoints.dynamodb
