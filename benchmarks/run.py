@@ -408,9 +408,12 @@ def detection(variants: Sequence[str], seeds: int, jobs: int) -> list[dict[str, 
     # A fresh worker per run, as a user's run is a fresh process: a worker that had run
     # dozens before carried their garbage, and spent up to half as long again per example.
     gc.collect()
-    gc.freeze()  # the parent's heap, shared by every fork, is never scanned again
-    with context.Pool(jobs, initializer=_quiet, maxtasksperchild=1) as pool:
-        return list(pool.imap_unordered(detect, tasks, chunksize=1))
+    gc.freeze()  # the parent's heap, shared by every fork, is not scanned in the workers
+    try:
+        with context.Pool(jobs, initializer=_quiet, maxtasksperchild=1) as pool:
+            return list(pool.imap_unordered(detect, tasks, chunksize=1))
+    finally:
+        gc.unfreeze()  # the bench goes on: its own garbage is collected again
 
 
 # -- 5. where the harness spends its time --------------------------------------------------
