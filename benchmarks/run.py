@@ -108,15 +108,15 @@ class BareSubmits:
     BLOCK = 3
 
     def __init__(self, handler: Callable[..., Any], wanted: int) -> None:
-        from model.sandbox import start
+        from model.harness.sandbox import start
 
         self.handler, self.wanted, self.sandbox = handler, wanted, start()
         self.times: list[float] = []
         self.seconds = 0.0
 
     def block(self, count: int | None = None) -> None:
-        from model.driver import LambdaContext
-        from model.events import submit_event
+        from model.core.events import submit_event
+        from model.harness.driver import LambdaContext
 
         started = time.perf_counter()
         count = min(count or self.BLOCK, self.wanted - len(self.times))
@@ -177,7 +177,7 @@ def timed_machine(
     injected faults and races. Setup and teardown (liveness) are timed as a whole.
     ``between`` runs after each passing example's teardown, outside every timing.
     """
-    from model.machine import STATS, machine_for
+    from model.harness.machine import STATS, machine_for
 
     base = machine_for(handler)
     totals = dict.fromkeys(("setup", "teardown", "handler", "observing", "checking"), 0.0)
@@ -263,7 +263,7 @@ def harness_run(handler: Callable[..., Any], bare: BareSubmits | None = None) ->
     submit blocks between its examples, their time taken out)."""
     from hypothesis.stateful import run_state_machine_as_test
 
-    from model.machine import STATS
+    from model.harness.machine import STATS
 
     machine, record = timed_machine(handler, bare.block if bare is not None else None)
     STATS.reset()
@@ -361,7 +361,7 @@ def detect(task: tuple[str, int]) -> dict[str, Any]:
     from hypothesis import seed
     from hypothesis.stateful import run_state_machine_as_test
 
-    from model.machine import LAST_FAILURE, STATS, machine_for
+    from model.harness.machine import LAST_FAILURE, STATS, machine_for
 
     variant, number = task
     first: list[float] = []
@@ -422,7 +422,7 @@ def detection(variants: Sequence[str], seeds: int, jobs: int) -> list[dict[str, 
 PROFILE_PARTS = (
     # (what, file suffix, function): cumulative time of each; indented parts are inside the
     # line above, and the handler's calls are inside liveness too
-    ("handler invocations", "model/driver.py", "invoke"),
+    ("handler invocations", "model/harness/driver.py", "invoke"),
     ("  moto UpdateItem", "moto/dynamodb/responses.py", "update_item"),
     ("    parsing UpdateExpression", "moto/dynamodb/parsing/expressions.py", "make"),
     ("  moto PutItem", "moto/dynamodb/responses.py", "put_item"),
@@ -431,17 +431,17 @@ PROFILE_PARTS = (
     ("  botocore SigV4 signing", "botocore/signers.py", "sign"),
     ("  botocore user agent", "botocore/useragent.py", "to_string"),
     ("  moto request setup", "moto/core/responses.py", "setup_class"),
-    ("liveness (teardown)", "model/machine.py", "teardown"),
+    ("liveness (teardown)", "model/harness/machine.py", "teardown"),
     ("Hypothesis drawing steps", "hypothesis/stateful.py", "do_draw"),
-    ("observing table and queue", "model/machine.py", "observe"),
-    ("  items(): moto items as plain values", "model/sandbox.py", "items"),
-    ("  messages()", "model/sandbox.py", "messages"),
-    ("QueueMessage.body (JSON parse)", "model/observed.py", "body"),
-    ("invariants (hold)", "model/machine.py", "hold"),
-    ("other actors' AWS calls: advance", "model/machine.py", "advance"),
-    ("other actors' AWS calls: expire", "model/machine.py", "expire"),
-    ("other actors' AWS calls: annotate", "model/machine.py", "annotate"),
-    ("per-example setup (machine __init__)", "model/machine.py", "__init__"),
+    ("observing table and queue", "model/harness/machine.py", "observe"),
+    ("  items(): moto items as plain values", "model/harness/sandbox.py", "items"),
+    ("  messages()", "model/harness/sandbox.py", "messages"),
+    ("QueueMessage.body (JSON parse)", "model/core/observed.py", "body"),
+    ("invariants (hold)", "model/harness/machine.py", "hold"),
+    ("other actors' AWS calls: advance", "model/harness/machine.py", "advance"),
+    ("other actors' AWS calls: expire", "model/harness/machine.py", "expire"),
+    ("other actors' AWS calls: annotate", "model/harness/machine.py", "annotate"),
+    ("per-example setup (machine __init__)", "model/harness/machine.py", "__init__"),
     ("boto3 client creation", "botocore/session.py", "create_client"),
 )
 
@@ -453,7 +453,7 @@ def profile_harness(handler: Callable[..., Any], top: int) -> str:
     shares, and check any gain without the profiler (the table above)."""
     from hypothesis.stateful import run_state_machine_as_test
 
-    from model.machine import machine_for
+    from model.harness.machine import machine_for
 
     profiler = cProfile.Profile()
     with _silenced():
@@ -664,11 +664,11 @@ BACKEND_EXAMPLES = 40
 def backend_steps_per_s(backend: str) -> float:
     """Steps per second of ``queuecheck-verify`` on the reference, ci profile, 40 examples, on
     ``backend``, in a fresh process (the sandbox is one per process). nan if it cannot run."""
-    from model import backends
+    from model.harness import backends
 
     if backends.refused(backend):
         return float("nan")
-    command = [sys.executable, "-m", "model.verify", "--profile", "ci"]
+    command = [sys.executable, "-m", "model.entrypoints.verify", "--profile", "ci"]
     command += ["--max-examples", str(BACKEND_EXAMPLES), "--backend", backend]
     done = subprocess.run(
         command, cwd=REPOSITORY, capture_output=True, text=True, check=False, env=os.environ
@@ -723,9 +723,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from hypothesis import settings
 
-    from model import profiles
-    from model.driver import load_handler
-    from model.sandbox import start
+    from model.harness import profiles
+    from model.harness.driver import load_handler
+    from model.harness.sandbox import start
 
     began, load_before = time.perf_counter(), os.getloadavg()[0]
     if not _keep_own_literals_out():

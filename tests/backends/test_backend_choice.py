@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from model import backends, verify
+from model.entrypoints import verify
+from model.harness import backends
 
 
 @pytest.mark.parametrize(

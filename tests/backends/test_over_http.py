@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from model.plans import Fault, FaultKind
+from model.core.plans import Fault, FaultKind
 
 pytestmark = pytest.mark.usefixtures("sandbox")
 
@@ -51,7 +51,7 @@ def test_nothing_but_the_backend_is_reached(wire):
     """A client pointed anywhere else is refused before anything is sent."""
     import boto3
 
-    from model.backends import RealAWSRefused
+    from model.harness.backends import RealAWSRefused
 
     client = boto3.client("sqs", endpoint_url="https://sqs.us-east-1.amazonaws.com")
     with pytest.raises(RealAWSRefused, match="only the backend's servers may answer"):
@@ -66,7 +66,7 @@ def test_reads_agree_with_moto_internals(wire, driver):
     from moto.dynamodb.models import dynamodb_backends
     from moto.sqs.models import sqs_backends
 
-    from model.sandbox import ACCOUNT, REGION, _attribute
+    from model.harness.sandbox import ACCOUNT, REGION, _attribute
 
     _submit(driver, "m-1", n=1)
     wire.injector.plan(Fault("sqs.SendMessage", FaultKind.APPLIED_LOST, times=1))
@@ -109,7 +109,7 @@ def test_the_reference_needs_its_read_fallback_on_dynalite(wire):
         pytest.skip("only dynalite ignores ReturnValuesOnConditionCheckFailure")
     from hypothesis.stateful import run_state_machine_as_test
 
-    from model.machine import LAST_FAILURE, machine_for
+    from model.harness.machine import LAST_FAILURE, machine_for
 
     with pytest.raises(AssertionError, match="invariant"):
         run_state_machine_as_test(machine_for(_trusting_all_old()))

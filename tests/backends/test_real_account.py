@@ -14,7 +14,7 @@ import threading
 import pytest
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="signals")
-VERIFY = (sys.executable, "-m", "model.verify", "--backend", "aws")
+VERIFY = (sys.executable, "-m", "model.entrypoints.verify", "--backend", "aws")
 
 
 @pytest.fixture(scope="module")

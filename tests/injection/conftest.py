@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 import pytest
 
-from model.sandbox import Sandbox
+from model.harness.sandbox import Sandbox
 
 RETRIES = {
     "standard": {"mode": "standard", "total_max_attempts": 3},

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from model.driver import Crashed, Driver, HandlerLoadError, LambdaContext, load_handler
-from model.events import Response
-from model.plans import Fault, FaultKind
-from model.sandbox import Sandbox
+from model.core.events import Response
+from model.core.plans import Fault, FaultKind
+from model.harness.driver import Crashed, Driver, HandlerLoadError, LambdaContext, load_handler
+from model.harness.sandbox import Sandbox
 
 HANDLERS = '''
 import json

@@ -1,5 +1,5 @@
 """The fault library: every fault kind, duration and race does to an AWS call what
-``model/plans.py`` and DESIGN.md section 3 say, under botocore's real retries.
+``model/core/plans.py`` and DESIGN.md section 3 say, under botocore's real retries.
 
 Numbers measured with boto3/botocore 1.43 and moto 5.2: ``standard`` retries make the 3
 attempts configured; ``legacy`` retries make 10 for DynamoDB and 5 for SQS, retrying SQS's
@@ -21,9 +21,9 @@ from botocore.exceptions import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.faults import Attempt, InvocationCrashed
-from model.plans import Fault, FaultKind, Race, RaceKind
-from model.sandbox import Sandbox
+from model.core.plans import Fault, FaultKind, Race, RaceKind
+from model.harness.faults import Attempt, InvocationCrashed
+from model.harness.sandbox import Sandbox
 
 PUT = "dynamodb.PutItem"
 UPDATE = "dynamodb.UpdateItem"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from model.interleave import Scheduler
-from model.plans import Switches
+from model.core.plans import Switches
+from model.harness.scheduler import Scheduler
 
 
 def _calls(scheduler: Scheduler, name: str, count: int):

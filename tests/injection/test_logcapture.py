@@ -3,7 +3,7 @@
 import logging
 import sys
 
-from model.logcapture import captured
+from model.harness.logcapture import captured
 
 
 def test_records_output_and_tracebacks_are_captured():

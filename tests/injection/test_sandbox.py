@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from model.plans import Fault, FaultKind
-from model.sandbox import QUEUE_NAME, RealAWSRefused, Sandbox, start
+from model.core.plans import Fault, FaultKind
+from model.harness.sandbox import QUEUE_NAME, RealAWSRefused, Sandbox, start
 
 PUT = "dynamodb.PutItem"
 SEND = "sqs.SendMessage"
@@ -360,7 +360,7 @@ def test_this_process_runs_on_fake_credentials(sandbox: Sandbox, calls: Any) -> 
 
 START_IN_A_FRESH_PROCESS = """
 import json, os
-from model.sandbox import start
+from model.harness.sandbox import start
 
 box = start()
 import boto3

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from model.driver import LambdaContext
-from model.events import Response, api_event
-from model.plans import Race, RaceKind
-from model.sandbox import Sandbox, start
+from model.core.events import Response, api_event
+from model.core.plans import Race, RaceKind
+from model.harness.driver import LambdaContext
+from model.harness.sandbox import Sandbox, start
 
 STATUS_UPDATE_FIELDS = frozenset(
     {"status", "updatedAt", "queuedAt", "sqsMessageId", "version", "lastError", "enqueueAttempts"}

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from model.events import get_event, submit_event
+from model.core.events import get_event, submit_event
 
 MESSAGE = {"type": "t", "payload": {"k": "v"}}
 

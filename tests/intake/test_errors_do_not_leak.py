@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from model.driver import Crashed
-from model.events import Response, api_event, submit_event
-from model.plans import Fault, FaultKind
+from model.core.events import Response, api_event, submit_event
+from model.core.plans import Fault, FaultKind
+from model.harness.driver import Crashed
 
 PUT, SEND, UPDATE, GET = (
     "dynamodb.PutItem",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from model.driver import Crashed
-from model.plans import Fault, FaultKind
+from model.core.plans import Fault, FaultKind
+from model.harness.driver import Crashed
 
 PUT, SEND, UPDATE, GET = (
     "dynamodb.PutItem",

@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from model.events import submit_event
-from model.plans import Fault, FaultKind
+from model.core.events import submit_event
+from model.core.plans import Fault, FaultKind
 
 LOGGER = "queuecheck.reference"
 MARKER = "payload-marker-5c1e9a"

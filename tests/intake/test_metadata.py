@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from model.events import submit_event
-from model.plans import Fault, FaultKind, Race, RaceKind
+from model.core.events import submit_event
+from model.core.plans import Fault, FaultKind, Race, RaceKind
 
 PUT, SEND, UPDATE = "dynamodb.PutItem", "sqs.SendMessage", "dynamodb.UpdateItem"
 ID = "meta-1"

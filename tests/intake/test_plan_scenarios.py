@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from model.driver import Crashed
-from model.events import submit_event
-from model.plans import Fault, FaultKind, Race, RaceKind
+from model.core.events import submit_event
+from model.core.plans import Fault, FaultKind, Race, RaceKind
+from model.harness.driver import Crashed
 
 PUT, SEND, UPDATE = "dynamodb.PutItem", "sqs.SendMessage", "dynamodb.UpdateItem"
 ORDER = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from model.events import submit_event
-from model.plans import Race, RaceKind
+from model.core.events import submit_event
+from model.core.plans import Race, RaceKind
 
 PUT, SEND, UPDATE = "dynamodb.PutItem", "sqs.SendMessage", "dynamodb.UpdateItem"
 ID = "race-1"

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from model.events import api_event
-from model.plans import Fault, FaultKind
+from model.core.events import api_event
+from model.core.plans import Fault, FaultKind
 
 ISO_MILLIS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 PUBLIC_FIELDS = {"messageId", "type", "status", "createdAt", "updatedAt", "queuedAt"}

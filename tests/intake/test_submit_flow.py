@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from model.plans import Fault, FaultKind, Race, RaceKind
+from model.core.plans import Fault, FaultKind, Race, RaceKind
 
 ISO_MILLIS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 CALLS = ["dynamodb.PutItem", "sqs.SendMessage", "dynamodb.UpdateItem"]
@@ -312,7 +312,7 @@ def test_expired_record_with_same_content_is_queued_again(driver, sandbox, expir
 
 def test_event_without_request_id_is_accepted(driver, sandbox, message):
     """An event without ``requestContext.requestId`` is still submitted normally."""
-    from model.events import submit_event
+    from model.core.events import submit_event
 
     event = submit_event(message)
     del event["requestContext"]["requestId"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from model.events import submit_event
+from model.core.events import submit_event
 
 BASE = {"type": "order.created", "payload": {"k": "v"}}
 MISSING = object()

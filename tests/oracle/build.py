@@ -11,9 +11,9 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from model.contract import Content
-from model.invariants import Memory
-from model.observed import Answer, QueueMessage, Snapshot
+from model.core.contract import Content
+from model.core.invariants import Memory
+from model.core.observed import Answer, QueueMessage, Snapshot
 
 NOW = 1_700_000_000
 TTL = NOW + 604_800

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.contract import (
+from model.core.contract import (
     ERROR_STATUSES,
     MAX_BODY_BYTES,
     Content,
@@ -21,7 +21,7 @@ from model.contract import (
     Submission,
     judge,
 )
-from model.events import api_event
+from model.core.events import api_event
 
 BAD = Rejection(400, "VALIDATION_ERROR")
 TOO_LARGE = Rejection(413, "PAYLOAD_TOO_LARGE")

@@ -6,10 +6,10 @@ id_path), never by running a handler.
 
 import json
 
-from model.pipeline import invariants as generic
-from model.pipeline.invariants import Change, Invalid, Memory, Step, Submit
-from model.pipeline.observe import Kind, Reply, View
-from model.pipeline.spec import parse
+from model.core import generic
+from model.core.generic import Change, Invalid, Memory, Step, Submit
+from model.core.spec import parse
+from model.core.views import Kind, Reply, View
 
 PIPELINE = parse(
     {
@@ -183,7 +183,7 @@ def test_a_race_alone_must_end_in_success():
 
 def test_logs_never_show_the_generated_content():
     """The canary every generated content carries must not show in what the handler logs."""
-    from model.invariants import CANARY
+    from model.core.invariants import CANARY
 
     leaky = Step(REQUEST, ACCEPTED, (Change(view(), view()),), logs=(f"got {CANARY}12345678",))
     assert 1 == len(check(generic.logs_carry_no_content, leaky))

@@ -31,8 +31,8 @@ from oracle.build import (
     snapshot,
 )
 
-from model.contract import Content, Lookup, Rejection, Submission
-from model.invariants import (
+from model.core.contract import Content, Lookup, Rejection, Submission
+from model.core.invariants import (
     INVARIANTS,
     Memory,
     Step,
@@ -50,7 +50,7 @@ from model.invariants import (
     stored_records_match_submissions,
     violations,
 )
-from model.observed import Answer, QueueMessage, Snapshot
+from model.core.observed import Answer, QueueMessage, Snapshot
 
 SUBMIT = Submission("m-1", ORDER)
 LOOKUP = Lookup("m-1")

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model import lifecycle
-from model.lifecycle import Status
+from model.core import lifecycle
+from model.core.lifecycle import Status
 
 PENDING, QUEUED, PROCESSING, DELIVERED, FAILED = (
     Status.PENDING,

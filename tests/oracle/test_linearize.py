@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from oracle.build import ORDER, OTHER, accepted, error, message, record, snapshot
 
-from model.contract import Content, Submission
-from model.linearize import Invocation, a_serial_order_explains_them, serial_orders
-from model.observed import Answer, Snapshot
+from model.core.contract import Content, Submission
+from model.core.linearize import Invocation, a_serial_order_explains_them, serial_orders
+from model.core.observed import Answer, Snapshot
 
 EMPTY = snapshot()
 NEW = accepted()

@@ -2,7 +2,7 @@
 
 from oracle.build import snapshot
 
-from model.invariants import CANARY, Memory, Step, logs_carry_no_payload
+from model.core.invariants import CANARY, Memory, Step, logs_carry_no_payload
 
 BODY = '{"type": "order.created", "payload": {"note": "call me on 0123"}}'
 

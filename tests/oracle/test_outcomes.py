@@ -7,10 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from oracle.build import NOW, ORDER, OTHER, accepted, answer, error, record, snapshot
 
-from model.contract import Content, Lookup, Rejection, Submission
-from model.observed import Snapshot
-from model.outcomes import CRASH, Disturbance, Outcome, allowed, outcome_of
-from model.plans import FaultKind, RaceKind
+from model.core.contract import Content, Lookup, Rejection, Submission
+from model.core.observed import Snapshot
+from model.core.outcomes import CRASH, Disturbance, Outcome, allowed, outcome_of
+from model.core.plans import FaultKind, RaceKind
 
 NEW = Outcome(202, None, False)
 DUPLICATE = Outcome(200, None, True)

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from hypothesis.stateful import run_state_machine_as_test
 
-from model import profiles
-from model.driver import load_handler
-from model.machine import LAST_FAILURE
-from model.pipeline.invariants import INVARIANTS
-from model.pipeline.machine import machine_for_pipeline
-from model.pipeline.spec import load
-from model.sandbox import start
+from model.core.generic import INVARIANTS
+from model.core.spec import load
+from model.harness import profiles
+from model.harness.driver import load_handler
+from model.harness.machine import LAST_FAILURE
+from model.harness.pipeline_machine import machine_for_pipeline
+from model.harness.sandbox import start
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 KNOWN_CHECKS = {check.__name__ for check in INVARIANTS} | {"liveness", "handler_always_answers"}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from model.pipeline.spec import PipelineFileError, load, parse
-from model.verify import main
+from model.core.spec import PipelineFileError, load, parse
+from model.entrypoints.verify import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -164,7 +164,7 @@ def test_a_broken_pipeline_file_fails_verify_before_anything_runs(tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys; from model.verify import main; sys.exit(main())",
+            "import sys; from model.entrypoints.verify import main; sys.exit(main())",
             "--pipeline",
             str(path),
         ],

@@ -22,7 +22,7 @@ def run(*args, timeout=600):
     )
 
 
-VERIFY = ("-c", "import sys; from model.verify import main; sys.exit(main())")
+VERIFY = ("-c", "import sys; from model.entrypoints.verify import main; sys.exit(main())")
 
 
 def test_a_broken_intake_fails_with_a_story_in_its_own_words_and_replays(tmp_path):
@@ -42,7 +42,7 @@ def test_a_broken_intake_fails_with_a_story_in_its_own_words_and_replays(tmp_pat
     assert "RESULT: FAIL - invariant statuses_only_move_forward broken." in out
     assert "submit POST /tickets {" in out and "ticketStatus=ROUTED" in out
     assert "a consumer moved id-1 from OPEN to IN_PROGRESS" in out
-    replay = run("-m", "model.pipeline.scenario", str(saved))
+    replay = run("-m", "model.scenarios.pipeline", str(saved))
     assert 1 == replay.returncode, replay.stdout + replay.stderr[-2000:]
     assert "invariant statuses_only_move_forward broken" in replay.stdout
 
@@ -60,6 +60,6 @@ def test_a_scenario_with_a_bad_step_is_refused_with_exit_2(tmp_path):
     scenario.write_text(
         f'pipeline = "{ROOT / "examples" / "invoices_rest.toml"}"\n[[step]]\ndo = "dance"\n'
     )
-    result = run("-m", "model.pipeline.scenario", str(scenario))
+    result = run("-m", "model.scenarios.pipeline", str(scenario))
     assert 2 == result.returncode
     assert "step 1: unknown do = 'dance'" in result.stderr

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from model.driver import DEFAULT_HANDLER, load_handler
-from model.sandbox import start
+from model.harness.driver import DEFAULT_HANDLER, load_handler
+from model.harness.sandbox import start
 
 HEADER = 'name = "a scenario under test"\ndescription = "written by a test"\n'
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from model.scenario_format import ModelContradiction
-from model.scenario_model import load
-from model.scenarios import run
+from model.scenarios.check import load
+from model.scenarios.format import ModelContradiction
+from model.scenarios.runner import run
 
 ORDER = 'message = { messageId = "order-1", type = "order.created", payload = { n = 1 } }'
 

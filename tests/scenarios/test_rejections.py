@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from model.scenario_format import ScenarioFormatError
-from model.scenario_model import load
+from model.scenarios.check import load
+from model.scenarios.format import ScenarioFormatError
 
 SUBMIT = 'message = { messageId = "m-1", type = "t", payload = {} }'
 PAIR = (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from model import scenarios
+from model.scenarios import runner as scenarios
 
 # The checkout's files, found from this test's own place (the package may be installed
 # elsewhere, as under tox).

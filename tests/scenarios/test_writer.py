@@ -7,12 +7,13 @@ import tomllib
 
 import pytest
 
-from model import scenario_writer, strategies
-from model.contract import judge
-from model.machine import StoryStep
-from model.scenario_format import Request, ScenarioFailed, parse
-from model.scenario_model import load
-from model.scenarios import run
+from model.core.contract import judge
+from model.harness import strategies
+from model.harness.machine import StoryStep
+from model.scenarios import writer as scenario_writer
+from model.scenarios.check import load
+from model.scenarios.format import Request, ScenarioFailed, parse
+from model.scenarios.runner import run
 
 VARIANT = "no_retry_after"
 
@@ -30,7 +31,7 @@ def test_failing_run_becomes_a_scenario_red_on_the_variant_green_on_the_referenc
     with pytest.raises(ScenarioFailed):
         run(scenario, getattr(zoo, VARIANT))
     text = out.read_text(encoding="utf-8")
-    assert f"# Found on stateful.zoo:{VARIANT} by model.scenario_writer" in text
+    assert f"# Found on stateful.zoo:{VARIANT} by model.scenarios.writer" in text
     assert "# the failing run: " in text
 
 

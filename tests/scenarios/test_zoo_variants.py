@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from model import scenarios
-from model.scenario_format import ScenarioFailed
+from model.scenarios import runner as scenarios
+from model.scenarios.format import ScenarioFailed
 
 # plan scenario -> the zoo variants it must catch (the full matrix is in the report of issue 4)
 CATCHES = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.strategies import INVALID_EVENTS
+from model.harness.strategies import INVALID_EVENTS
 
 
 def test_every_invalid_request_is_refused_as_the_contract_says(intake_machine, pipeline):
@@ -76,7 +76,7 @@ def _allow_lower_case(error, headers, context):
 )
 def test_the_sweep_fails_on_a_broken_error_answer(change, invariant, sandbox):
     """Each check the sweep relies on fails on the bug it is for."""
-    from model.machine import machine_for
+    from model.harness.machine import machine_for
 
     machine = machine_for(_rewritten(change))()
     with pytest.raises(AssertionError, match=invariant):

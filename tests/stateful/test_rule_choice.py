@@ -1,4 +1,4 @@
-"""The machine chooses rules without swarm testing (model/rule_choice.py says why).
+"""The machine chooses rules without swarm testing (model/harness/rule_choice.py says why).
 
 Hypothesis's swarm testing starts each example by drawing how likely a rule is to be off: one
 integer choice between 0 and 254. These tests run short machines of the reference and count
@@ -12,8 +12,8 @@ from hypothesis import Phase, settings
 from hypothesis.control import current_build_context
 from hypothesis.stateful import RuleStrategy, run_state_machine_as_test
 
-from model import rule_choice
-from model.machine import IntakeMachine, machine_for
+from model.harness import rule_choice
+from model.harness.machine import IntakeMachine, machine_for
 
 SHORT_RUNS = settings(
     max_examples=5,

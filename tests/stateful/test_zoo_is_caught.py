@@ -5,9 +5,9 @@ import importlib
 import pytest
 from hypothesis.stateful import run_state_machine_as_test
 
-from model import backends, profiles
-from model.invariants import INVARIANTS
-from model.machine import LAST_FAILURE, SERIAL_CHECK, machine_for
+from model.core.invariants import INVARIANTS
+from model.harness import backends, profiles
+from model.harness.machine import LAST_FAILURE, SERIAL_CHECK, machine_for
 
 zoo = importlib.import_module("stateful.zoo")
 KNOWN_CHECKS = {check.__name__ for check in INVARIANTS} | {"liveness", SERIAL_CHECK}

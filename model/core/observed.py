@@ -9,8 +9,8 @@ from typing import Any
 
 import attrs
 
-from model import lifecycle
-from model.lifecycle import Status
+from model.core import lifecycle
+from model.core.lifecycle import Status
 
 
 @attrs.frozen

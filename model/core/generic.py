@@ -6,7 +6,7 @@ ran inside the invocation, the other actor's and then the rest of the handler's,
 on its own, so that a status that goes back or metadata that changes *within* one invocation
 is seen even when the step's start and end look consistent.
 
-The contract's own invariants (``model.invariants``) say the same things in the reference's
+The contract's own invariants (``model.core.invariants``) say the same things in the reference's
 terms and more (error codes, stored fields); these say only what a pipeline file can tell.
 """
 
@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 import attrs
 
-from model.invariants import CANARY
-from model.pipeline.observe import Kind, Reply, View
-from model.pipeline.spec import Pipeline
+from model.core.invariants import CANARY
+from model.core.spec import Pipeline
+from model.core.views import Kind, Reply, View
 
 HANDLER = "the handler"
 

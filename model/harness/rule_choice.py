@@ -22,7 +22,7 @@ the rule every step shrinks towards (the first: for the intake machine, ``clear_
 step with no arguments that costs nothing to run and is easy to delete) is unchanged. Putting a
 rule that submits first instead made the first failure come sooner but the shrinking twice as
 long (every step the shrinker simplified became a handler invocation). Which rules the
-intake machine weights, and what that bought: ``RULE_WEIGHTS`` in ``model/machine.py``.
+intake machine weights, and what that bought: ``RULE_WEIGHTS`` in ``model/harness/machine.py``.
 
 This replaces the machine's ``_rules_strategy``, which is not public API: ``install`` refuses
 to run, rather than silently doing nothing, if a Hypothesis release moves it.
@@ -77,5 +77,5 @@ def _require(owner: object, attribute: str) -> None:
         raise RuntimeError(
             f"this Hypothesis release has no {type(owner).__name__}.{attribute}, which "
             "queuecheck replaces to turn swarm testing off; install the version in "
-            "constraints.txt, or update model/rule_choice.py"
+            "constraints.txt, or update model/harness/rule_choice.py"
         )

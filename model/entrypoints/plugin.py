@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from model import backends, profiles
-from model.driver import DEFAULT_HANDLER, Driver, Handler, HandlerLoadError, load_handler
-from model.pipeline.spec import Pipeline, PipelineFileError
-from model.pipeline.spec import load as load_pipeline
-from model.sandbox import Sandbox, start
+from model.core.spec import Pipeline, PipelineFileError
+from model.core.spec import load as load_pipeline
+from model.harness import backends, profiles
+from model.harness.driver import DEFAULT_HANDLER, Driver, Handler, HandlerLoadError, load_handler
+from model.harness.sandbox import Sandbox, start
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -93,7 +93,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.config.getoption("--save-scenario") is not None:
-        from model.machine import LAST_FAILURE  # only now: it loads the harness
+        from model.harness.machine import LAST_FAILURE  # only now: it loads the harness
 
         LAST_FAILURE.story, LAST_FAILURE.invariant, LAST_FAILURE.problems = [], "", []
 
@@ -108,15 +108,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     pipeline_path = item.config.getoption("--pipeline")
     if pipeline_path and "intake_machine" in getattr(item, "fixturenames", ()):
-        from model.machine import LAST_FAILURE
-        from model.pipeline import scenario
+        from model.harness.machine import LAST_FAILURE
+        from model.scenarios import pipeline as scenario
 
         if LAST_FAILURE.story:
             spec = _handler_spec(item.config)
             scenario.write(LAST_FAILURE.story, out, pipeline_path, spec, LAST_FAILURE.invariant)
             report.sections.append(("queuecheck", f"the failing run is saved as {out}"))
         return
-    from model import scenario_writer
+    from model.scenarios import writer as scenario_writer
 
     found = scenario_writer.last_failure(f"{_handler_spec(item.config)} ({item.nodeid})")
     if found is None:
@@ -141,10 +141,10 @@ def intake_machine(handler: Handler, pipeline: Pipeline | None) -> type[Any]:
     """The state machine class that verifies the handler under test: against the contract,
     or, with --pipeline, as its pipeline file describes it with the generic invariants."""
     if pipeline is None:
-        from model.machine import machine_for
+        from model.harness.machine import machine_for
 
         return machine_for(handler)
-    from model.pipeline.machine import machine_for_pipeline
+    from model.harness.pipeline_machine import machine_for_pipeline
 
     return machine_for_pipeline(pipeline, handler)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from model.plans import Switches
+from model.core.plans import Switches
 
 # Far longer than any calm invocation takes; reached only if a handler blocks on its own.
 PATIENCE_S = 60.0

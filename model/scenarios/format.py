@@ -16,13 +16,13 @@ from typing import Any
 
 import attrs
 
-from model import contract
-from model.contract import ERROR_STATUSES, Lookup, Submission
-from model.events import api_event, get_event
-from model.lifecycle import Status
-from model.observed import Answer
-from model.outcomes import CRASH, Outcome
-from model.plans import OPERATIONS, Fault, FaultKind, Race, RaceKind, Switches
+from model.core import contract
+from model.core.contract import ERROR_STATUSES, Lookup, Submission
+from model.core.events import api_event, get_event
+from model.core.lifecycle import Status
+from model.core.observed import Answer
+from model.core.outcomes import CRASH, Outcome
+from model.core.plans import OPERATIONS, Fault, FaultKind, Race, RaceKind, Switches
 
 INVOKING = ("submit", "get", "retry")
 ACTIONS = (*INVOKING, "interleave", "plan fault", "plan race", "another actor", "clear faults")
@@ -32,7 +32,7 @@ STATUSES = tuple(status.value for status in Status)
 FAULT_KINDS = tuple(kind.value for kind in FaultKind)
 RACE_KINDS = tuple(kind.value for kind in RaceKind)
 STORY_LINES = 10
-FIX = "Fix the expectation (or, if the model is what is wrong, model/outcomes.py)."
+FIX = "Fix the expectation (or, if the model is what is wrong, model/core/outcomes.py)."
 
 
 # -- errors ----------------------------------------------------------------------------

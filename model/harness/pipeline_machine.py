@@ -1,9 +1,9 @@
 """The state machine that verifies an intake described by a pipeline file.
 
-The same story as ``model.machine`` (new, repeated, conflicting and invalid requests; every
+The same story as ``model.harness.machine`` (new, repeated, conflicting and invalid requests; every
 fault kind on every operation the handler calls; crashes; races; retries; liveness), told in
 the pipeline's own words and judged by the generic invariants of
-``model.pipeline.invariants``. A race's actor acts inside the interrupted invocation, and what
+``model.core.generic``. A race's actor acts inside the interrupted invocation, and what
 it does is observed as a change of its own, so the handler's remainder is judged from the
 state the actor left.
 """
@@ -22,22 +22,22 @@ import attrs
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, precondition, rule
 
-from model import logcapture, rule_choice
-from model import strategies as strat
-from model.driver import Handler, LambdaContext
-from model.faults import InvocationCrashed
-from model.machine import STATS, StoryStep, broken
-from model.pipeline import invariants as generic
-from model.pipeline.events import NotAnAnswer, again, event_for, read_answer
-from model.pipeline.invariants import Change, Invalid, Memory, Step, Submit
-from model.pipeline.observe import Kind, Reply, View
-from model.pipeline.spec import Pipeline
-from model.plans import Fault, FaultKind, Race, RaceKind
-from model.sandbox import Layout, Sandbox, start
+from model.core import generic
+from model.core.generic import Change, Invalid, Memory, Step, Submit
+from model.core.plans import Fault, FaultKind, Race, RaceKind
+from model.core.sources import NotAnAnswer, again, event_for, read_answer
+from model.core.spec import Pipeline
+from model.core.views import Kind, Reply, View
+from model.harness import logcapture, rule_choice
+from model.harness import strategies as strat
+from model.harness.driver import Handler, LambdaContext
+from model.harness.faults import InvocationCrashed
+from model.harness.machine import STATS, StoryStep, broken
+from model.harness.sandbox import Layout, Sandbox, start
 
 # A small pool of ids makes repeats and conflicts likely; each fits the usual id patterns.
 IDS = ("id-1", "id-2", "id_7", "Z")
-# Faults on these first: they test rollback and resumption (as in model.strategies).
+# Faults on these first: they test rollback and resumption (as in model.harness.strategies).
 FIRST_OPERATIONS = ("sqs.SendMessage", "dynamodb.UpdateItem", "dynamodb.PutItem")
 PIPELINE_RACES = (RaceKind.CONSUMER_ADVANCES, RaceKind.COMPETING_INVOCATION)
 ANNOTATION = "queuecheckNote"
@@ -146,7 +146,7 @@ class PipelineMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        rule_choice.install(self)  # no swarm testing: see model/rule_choice.py
+        rule_choice.install(self)  # no swarm testing: see model/harness/rule_choice.py
         self.sandbox = start()
         self.sandbox.reset(layout_of(self.pipeline))
         self.memory = Memory(

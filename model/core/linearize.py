@@ -21,11 +21,11 @@ from collections.abc import Sequence
 
 import attrs
 
-from model.contract import Content, Submission
-from model.invariants import queued_body_matches
-from model.lifecycle import Status
-from model.observed import Answer, Snapshot
-from model.outcomes import DUPLICATE, QUEUED_NOW, Outcome, outcome_of
+from model.core.contract import Content, Submission
+from model.core.invariants import queued_body_matches
+from model.core.lifecycle import Status
+from model.core.observed import Answer, Snapshot
+from model.core.outcomes import DUPLICATE, QUEUED_NOW, Outcome, outcome_of
 
 CONFLICT = Outcome(409, "IDEMPOTENCY_CONFLICT")
 

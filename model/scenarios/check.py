@@ -13,13 +13,13 @@ from typing import Any
 
 import attrs
 
-from model import contract, lifecycle
-from model.contract import Content, Lookup, Rejection, Submission
-from model.lifecycle import Status
-from model.observed import Snapshot
-from model.outcomes import CRASH, Disturbance, Outcome, allowed
-from model.plans import FaultKind, RaceKind
-from model.scenario_format import FIX, Actor, ModelContradiction, Scenario, Step, read
+from model.core import contract, lifecycle
+from model.core.contract import Content, Lookup, Rejection, Submission
+from model.core.lifecycle import Status
+from model.core.observed import Snapshot
+from model.core.outcomes import CRASH, Disturbance, Outcome, allowed
+from model.core.plans import FaultKind, RaceKind
+from model.scenarios.format import FIX, Actor, ModelContradiction, Scenario, Step, read
 
 # -- the static check: the model, walked over the scenario -------------------------------
 

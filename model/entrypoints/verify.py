@@ -19,10 +19,10 @@ from collections.abc import Sequence
 from contextlib import redirect_stderr
 from typing import Any, NoReturn
 
-from model import backends, profiles
-from model.driver import DEFAULT_HANDLER, HandlerLoadError, load_handler
-from model.pipeline.spec import Pipeline, PipelineFileError
-from model.pipeline.spec import load as load_pipeline
+from model.core.spec import Pipeline, PipelineFileError
+from model.core.spec import load as load_pipeline
+from model.harness import backends, profiles
+from model.harness.driver import DEFAULT_HANDLER, HandlerLoadError, load_handler
 
 
 def _table(counter: Counter[tuple[str, str]], races: bool) -> list[str]:
@@ -36,7 +36,7 @@ def _table(counter: Counter[tuple[str, str]], races: bool) -> list[str]:
 
 
 def _backend_line() -> str:
-    from model.sandbox import start
+    from model.harness.sandbox import start
 
     sandbox = start()
     if sandbox.servers is None:
@@ -57,9 +57,9 @@ def report(
 ) -> str:
     from hypothesis import settings
 
-    from model.invariants import INVARIANTS as CONTRACT_INVARIANTS
-    from model.machine import LAST_FAILURE, STATS
-    from model.pipeline.invariants import INVARIANTS as GENERIC_INVARIANTS
+    from model.core.generic import INVARIANTS as GENERIC_INVARIANTS
+    from model.core.invariants import INVARIANTS as CONTRACT_INVARIANTS
+    from model.harness.machine import LAST_FAILURE, STATS
 
     current = settings()
     checked = GENERIC_INVARIANTS if pipeline else CONTRACT_INVARIANTS
@@ -68,7 +68,7 @@ def report(
             f"  pipeline:   {pipeline.origin} ({pipeline.source}: {pipeline.route}; "
             f"statuses {' -> '.join(pipeline.statuses)})",
             f"  calls:      {', '.join(operations)} (faults and races planned on these)",
-            "  checks:     the generic invariants (model/pipeline/invariants.py)",
+            "  checks:     the generic invariants (model/core/generic.py)",
         ]
         if pipeline
         else ["  checks:     queuecheck's contract (DESIGN.md section 1) and its invariants"]
@@ -177,8 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from hypothesis import settings
     from hypothesis.stateful import run_state_machine_as_test
 
-    from model.machine import machine_for
-    from model.sandbox import start
+    from model.harness.machine import machine_for
+    from model.harness.sandbox import start
 
     pipeline = None
     if args.pipeline:
@@ -210,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with redirect_stderr(noise):  # the handler's own error logs; the report tells the story
             if pipeline:
-                from model.pipeline.machine import machine_for_pipeline
+                from model.harness.pipeline_machine import machine_for_pipeline
 
                 machine: Any = machine_for_pipeline(pipeline, handler)
                 operations = machine.operations
@@ -229,18 +229,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _save(
     out: str, handler_spec: str, pipeline: Pipeline | None, pipeline_path: str, profile: str
 ) -> None:
-    from model.machine import LAST_FAILURE
+    from model.harness.machine import LAST_FAILURE
 
     if pipeline:
-        from model.pipeline import scenario
+        from model.scenarios import pipeline as scenario
 
         path = scenario.write(
             LAST_FAILURE.story, out, pipeline_path, handler_spec, LAST_FAILURE.invariant
         )
         print(f"\nScenario written to {path}; replay it with:")
-        print(f"  python -m model.pipeline.scenario {path}")
+        print(f"  python -m model.scenarios.pipeline {path}")
         return
-    from model.scenario_writer import write_scenario
+    from model.scenarios.writer import write_scenario
 
     path = write_scenario(LAST_FAILURE, out, handler=handler_spec, profile=profile)
     print(f"\nScenario written to {path}; run it with:")

@@ -3,7 +3,7 @@
 Rules are the things that happen to an intake: submissions (new, repeated, conflicting,
 invalid), lookups, faults and races planned into its AWS calls, consumers and other
 writers touching records, and retries of what failed. After every step each invariant of
-``model.invariants`` is checked on what was observed; a broken one fails the run with the
+``model.core.invariants`` is checked on what was observed; a broken one fails the run with the
 story of the steps that led there, which Hypothesis then shrinks.
 """
 
@@ -21,16 +21,17 @@ from hypothesis import strategies as st
 from hypothesis.errors import StopTest
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule
 
-from model import contract, invariants, lifecycle, linearize, logcapture, rule_choice
-from model import strategies as strat
-from model.contract import Lookup, Submission
-from model.driver import Crashed, Driver, Handler
-from model.events import Response, get_event, with_request_id
-from model.interleave import InterleavingStuck, Scheduler
-from model.invariants import Memory, Step
-from model.observed import Answer, QueueMessage, Snapshot
-from model.plans import Fault, Race, RaceKind, Switches
-from model.sandbox import QUEUE_NAME, Sandbox, start
+from model.core import contract, invariants, lifecycle, linearize
+from model.core.contract import Lookup, Submission
+from model.core.events import Response, get_event, with_request_id
+from model.core.invariants import Memory, Step
+from model.core.observed import Answer, QueueMessage, Snapshot
+from model.core.plans import Fault, Race, RaceKind, Switches
+from model.harness import logcapture, rule_choice
+from model.harness import strategies as strat
+from model.harness.driver import Crashed, Driver, Handler
+from model.harness.sandbox import QUEUE_NAME, Sandbox, start
+from model.harness.scheduler import InterleavingStuck, Scheduler
 
 STORY_LINES = 12
 
@@ -158,7 +159,7 @@ class IntakeMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        rule_choice.install(self, RULE_WEIGHTS)  # see model/rule_choice.py
+        rule_choice.install(self, RULE_WEIGHTS)  # see model/harness/rule_choice.py
         self.sandbox: Sandbox = start()
         self.sandbox.reset()
         self.driver = Driver(cast(Handler, self.handler), self.sandbox)
@@ -667,7 +668,7 @@ class IntakeMachine(RuleBasedStateMachine):
 
     @invariant()
     def model_invariants_hold(self) -> None:
-        """Every predicate of ``model.invariants.INVARIANTS`` on the last step; a failure names
+        """Every predicate of ``model.core.invariants.INVARIANTS`` on the last step; a failure names
         the broken one. (One Hypothesis invariant keeps the printed falsifying run short.)"""
         for check in invariants.INVARIANTS:
             self.hold(check)

@@ -1,10 +1,10 @@
 """From a failing run to a scenario file: the state machine's shrunk story, replayable by anyone.
 
-``python -m model.scenario_writer --handler stateful.zoo:no_resume_of_pending`` runs the state
+``python -m model.scenarios.writer --handler stateful.zoo:no_resume_of_pending`` runs the state
 machine against a handler (ci profile), takes the story of the shrunk failing run
-(``model.machine.LAST_FAILURE``), and writes one step per story line. Expectations come from
+(``model.harness.machine.LAST_FAILURE``), and writes one step per story line. Expectations come from
 the model, never from the broken handler: each invocation expects the answer
-``model.outcomes.allowed`` permits when that is a single one (computed on a replay against the
+``model.core.outcomes.allowed`` permits when that is a single one (computed on a replay against the
 reference, which must keep every invariant), and record status and message counts where the
 model alone decides them. What the broken handler did stays in the file as comments. So the
 file passes on the reference and fails on the handler it was found on; the writer checks both.
@@ -22,11 +22,11 @@ from typing import Any
 
 import attrs
 
-from model import contract
-from model.outcomes import CRASH, Outcome
-from model.scenario_format import Request, Scenario, parse
-from model.scenario_model import check, describe_outcomes
-from model.scenarios import run
+from model.core import contract
+from model.core.outcomes import CRASH, Outcome
+from model.scenarios.check import check, describe_outcomes
+from model.scenarios.format import Request, Scenario, parse
+from model.scenarios.runner import run
 
 Handler = Callable[[Any, Any], Any]
 ACTORS = {
@@ -67,8 +67,8 @@ def find_failure(handler: Handler, spec: str, profile: str = "ci") -> Found | No
     from hypothesis import settings
     from hypothesis.stateful import run_state_machine_as_test
 
-    import model.profiles  # noqa: F401 - registers the profiles by name
-    from model.machine import LAST_FAILURE, machine_for
+    import model.harness.profiles  # noqa: F401 - registers the profiles by name
+    from model.harness.machine import LAST_FAILURE, machine_for
 
     LAST_FAILURE.story, LAST_FAILURE.invariant, LAST_FAILURE.problems = [], "", []
     try:
@@ -412,7 +412,7 @@ def scenario_text(found: Found, path: Path, reference: Handler, profile: str = "
     document: dict[str, Any] = {
         "name": f"Found by the state machine: {found.handler} breaks {found.invariant}",
         "description": _wrapped(
-            f"Written by model.scenario_writer from the shrunk failing run of {found.handler} "
+            f"Written by model.scenarios.writer from the shrunk failing run of {found.handler} "
             f"({profile} profile), which broke {found.invariant}: {problems}. Each step repeats a "
             "step of that run. Expected answers are those the model allows, where it allows "
             "exactly one (computed on a replay against the reference); record status and message "
@@ -426,7 +426,7 @@ def scenario_text(found: Found, path: Path, reference: Handler, profile: str = "
         document["liveness"] = True
     add_expectations(document, path, reference, comments)
     header = [
-        f"Found on {found.handler} by model.scenario_writer (scenarios/README.md).",
+        f"Found on {found.handler} by model.scenarios.writer (scenarios/README.md).",
         f"The failing run broke {found.invariant}:",
         *[f"  {problem}" for problem in found.problems],
     ]
@@ -443,7 +443,7 @@ def last_failure(spec: str) -> Found | None:
 
     For a pytest hook after a failed stateful test: Hypothesis replays the shrunk run last.
     """
-    from model.machine import LAST_FAILURE
+    from model.harness.machine import LAST_FAILURE
 
     if not LAST_FAILURE.story:
         return None
@@ -459,8 +459,8 @@ def default_path(found: Found) -> Path:
 
 def save(found: Found, out: Path, profile: str = "ci") -> Scenario:
     """Write ``found`` as a scenario file and prove it green on the reference (else it raises)."""
-    from model.driver import DEFAULT_HANDLER, load_handler
-    from model.scenario_model import load
+    from model.harness.driver import DEFAULT_HANDLER, load_handler
+    from model.scenarios.check import load
 
     reference = load_handler(DEFAULT_HANDLER)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -473,11 +473,10 @@ def save(found: Found, out: Path, profile: str = "ci") -> Scenario:
 def write_scenario(
     failure: Any, out: str | Path, *, handler: str, profile: str | None = None
 ) -> Path:
-    """Save a recorded failing run (``model.machine.LAST_FAILURE``) as a scenario file at ``out``.
-
-    For callers that ran the state machine themselves (``model.verify --save-scenario``).
+    """Save a recorded failing run (``model.harness.machine.LAST_FAILURE``) as a scenario file
+    at ``out``, for callers that ran the state machine themselves (``--save-scenario``).
     """
-    from model import profiles
+    from model.harness import profiles
 
     found = Found(handler, failure.invariant, tuple(failure.problems), tuple(failure.story))
     path = Path(out)
@@ -487,9 +486,9 @@ def write_scenario(
 
 def write(spec: str, out: Path | None = None, profile: str = "ci") -> Written | None:
     """Find a failing run of ``spec``, write it as a scenario, and run it on both handlers."""
-    from model.driver import load_handler
-    from model.sandbox import start
-    from model.scenario_format import ScenarioError
+    from model.harness.driver import load_handler
+    from model.harness.sandbox import start
+    from model.scenarios.format import ScenarioError
 
     start()
     handler = load_handler(spec)
@@ -506,11 +505,11 @@ def write(spec: str, out: Path | None = None, profile: str = "ci") -> Written | 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m model.scenario_writer --handler module:function [--out FILE] [--profile ci]``."""
+    """``python -m model.scenarios.writer --handler module:function [--out FILE] [--profile X]``."""
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m model.scenario_writer",
+        prog="python -m model.scenarios.writer",
         description="Save the failing run the state machine finds for a handler as a scenario.",
     )
     parser.add_argument(

@@ -9,9 +9,9 @@ from typing import Any
 import attrs
 from hypothesis import strategies as st
 
-from model.events import api_event, submit_event
-from model.invariants import CANARY
-from model.plans import OPERATIONS, Fault, FaultKind, Race, RaceKind, Switches
+from model.core.events import api_event, submit_event
+from model.core.invariants import CANARY
+from model.core.plans import OPERATIONS, Fault, FaultKind, Race, RaceKind, Switches
 
 # A small pool of ids and types makes duplicates and conflicts likely.
 MESSAGE_IDS = ("order-1", "order-2", "invoice_7", "A", "m-" + "x" * 124)

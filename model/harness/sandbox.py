@@ -27,9 +27,9 @@ from typing import Any
 
 import attrs
 
-from model import backends, wire
-from model.backends import RealAWSRefused
-from model.faults import Injector
+from model.harness import backends, wire
+from model.harness.backends import RealAWSRefused
+from model.harness.faults import Injector
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -374,7 +374,7 @@ def _refuse_real_send(self: Any, request: Any) -> Any:
 
 def start() -> Sandbox:
     """Start (once per process) and return the sandbox; later calls return the same one.
-    The backend is ``model.backends.current()``: in-process moto unless told otherwise."""
+    The backend is ``model.harness.backends.current()``: in-process moto unless told otherwise."""
     global _SANDBOX  # noqa: PLW0603 - one moto per process is the point
     if _SANDBOX is not None:
         return _SANDBOX

@@ -1,4 +1,4 @@
-"""The harness's edge when DynamoDB and SQS answer over HTTP (``model.backends``).
+"""The harness's edge when DynamoDB and SQS answer over HTTP (``model.harness.backends``).
 
 Everything here is what any client could do, so the same code would serve a real account:
 
@@ -20,8 +20,8 @@ from typing import Any
 
 import attrs
 
-from model.backends import Endpoints, RealAWSRefused
-from model.faults import Injector, WireResponse, operation_of
+from model.harness.backends import Endpoints, RealAWSRefused
+from model.harness.faults import Injector, WireResponse, operation_of
 
 
 class _Body:

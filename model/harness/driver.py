@@ -10,9 +10,9 @@ from typing import Any
 
 import attrs
 
-from model.events import Response, get_event, submit_event
-from model.faults import InvocationCrashed
-from model.sandbox import Sandbox
+from model.core.events import Response, get_event, submit_event
+from model.harness.faults import InvocationCrashed
+from model.harness.sandbox import Sandbox
 
 Handler = Callable[[Any, Any], Any]
 DEFAULT_HANDLER = "reference.handler:lambda_handler"

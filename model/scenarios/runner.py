@@ -5,8 +5,8 @@ module reads one and rejects a malformed one with a message naming the file, the
 fix; checks its expectations against the model before anything runs (``check``); and runs it
 against a handler on the state machine's own machinery (``run``), so a scenario step is
 observed, judged and remembered exactly like a step of a Hypothesis run, and every invariant
-of ``model.invariants`` holds after it. Each answer a scenario expects must also be one that
-``model.outcomes.allowed`` permits for what actually happened: a scenario can never say
+of ``model.core.invariants`` holds after it. Each answer a scenario expects must also be one that
+``model.core.outcomes.allowed`` permits for what actually happened: a scenario can never say
 something the model forbids, so scenarios and model cannot drift apart.
 
 Parsing and the static check use only the model's pure core; the runner loads the sandbox
@@ -23,13 +23,15 @@ from typing import Any
 
 import attrs
 
-from model import backends, contract, invariants
-from model.contract import Content, Lookup, Rejection, Submission
-from model.lifecycle import STATUS_UPDATE_FIELDS, Status
-from model.observed import Answer, Snapshot
-from model.outcomes import Disturbance, Outcome, allowed
-from model.plans import RaceKind
-from model.scenario_format import (
+from model.core import contract, invariants
+from model.core.contract import Content, Lookup, Rejection, Submission
+from model.core.lifecycle import STATUS_UPDATE_FIELDS, Status
+from model.core.observed import Answer, Snapshot
+from model.core.outcomes import Disturbance, Outcome, allowed
+from model.core.plans import RaceKind
+from model.harness import backends
+from model.scenarios.check import describe_outcomes, load
+from model.scenarios.format import (
     FIX,
     STORY_LINES,
     Actor,
@@ -40,7 +42,6 @@ from model.scenario_format import (
     ScenarioFailed,
     Step,
 )
-from model.scenario_model import describe_outcomes, load
 
 # -- running a scenario ----------------------------------------------------------------
 
@@ -92,7 +93,7 @@ def _scenario_machine() -> type[Any]:
     Reusing it means a scenario step is invoked, observed, remembered and checked exactly like
     a step of a Hypothesis run; only failing and competing invocations are reported here.
     """
-    from model.machine import IntakeMachine, to_answer
+    from model.harness.machine import IntakeMachine, to_answer
 
     class ScenarioMachine(IntakeMachine):
         where = ""
@@ -440,8 +441,8 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m model.scenarios [--handler module:function] [FILE ...]``: run scenario files."""
     import argparse
 
-    from model.driver import DEFAULT_HANDLER, load_handler
-    from model.sandbox import start
+    from model.harness.driver import DEFAULT_HANDLER, load_handler
+    from model.harness.sandbox import start
 
     parser = argparse.ArgumentParser(prog="python -m model.scenarios", description=main.__doc__)
     parser.add_argument(

@@ -11,10 +11,10 @@ from collections.abc import Iterable
 
 import attrs
 
-from model import lifecycle
-from model.contract import Content, Lookup, Rejection, Submission
-from model.observed import Answer, Snapshot
-from model.plans import FaultKind, RaceKind
+from model.core import lifecycle
+from model.core.contract import Content, Lookup, Rejection, Submission
+from model.core.observed import Answer, Snapshot
+from model.core.plans import FaultKind, RaceKind
 
 CRASH = "CRASH"
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from model.pipeline.spec import Pipeline
+from model.core.spec import Pipeline
 
 
 @attrs.frozen

@@ -6,7 +6,7 @@ and the invariant that broke. Replaying it drives the same state machine step by
 every generic invariant checked after every step and liveness at the end, so it fails on the
 handler it was found on for the same reason, and passes once the bug is fixed.
 
-    python -m model.pipeline.scenario scenarios/found/tickets.toml [--handler module:function]
+    python -m model.scenarios.pipeline scenarios/found/tickets.toml [--handler module:function]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from model.plans import Fault, FaultKind, Race, RaceKind
+from model.core.plans import Fault, FaultKind, Race, RaceKind
 
 
 class ScenarioFileError(Exception):
@@ -34,7 +34,7 @@ def render(story: Sequence[Any], pipeline_path: str, handler: str, invariant: st
     """The TOML text of a failing run's story."""
     lines = [
         f"# A failing run found by queuecheck for {handler}; it broke {invariant}.",
-        f"# Replay: python -m model.pipeline.scenario THIS_FILE --handler {handler}",
+        f"# Replay: python -m model.scenarios.pipeline THIS_FILE --handler {handler}",
         f"pipeline = {_toml_string(pipeline_path)}",
         f"handler = {_toml_string(handler)}",
         f"broke = {_toml_string(invariant)}",
@@ -91,7 +91,7 @@ def write(
 
 
 def _step(machine: Any, number: int, step: dict[str, Any]) -> None:
-    from model.pipeline.machine import Request
+    from model.harness.pipeline_machine import Request
 
     do = step.get("do")
     try:
@@ -119,10 +119,10 @@ def _step(machine: Any, number: int, step: dict[str, Any]) -> None:
 def replay(path: str | Path, handler_spec: str | None = None) -> None:
     """Run the scenario; raises ``AssertionError`` (the broken invariant and the story) if an
     invariant breaks, ``ScenarioFileError`` or ``PipelineFileError`` if a file is wrong."""
-    from model.driver import load_handler
-    from model.pipeline.machine import machine_for_pipeline
-    from model.pipeline.spec import load
-    from model.sandbox import start
+    from model.core.spec import load
+    from model.harness.driver import load_handler
+    from model.harness.pipeline_machine import machine_for_pipeline
+    from model.harness.sandbox import start
 
     try:
         document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
@@ -141,12 +141,12 @@ def replay(path: str | Path, handler_spec: str | None = None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m model.pipeline.scenario")
+    parser = argparse.ArgumentParser(prog="python -m model.scenarios.pipeline")
     parser.add_argument("scenario", help="a scenario file written by --save-scenario")
     parser.add_argument("--handler", default=None, help="module:function (default: the file's)")
     args = parser.parse_args(argv)
-    from model.driver import HandlerLoadError
-    from model.pipeline.spec import PipelineFileError
+    from model.core.spec import PipelineFileError
+    from model.harness.driver import HandlerLoadError
 
     try:
         replay(args.scenario, args.handler)

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
-from model.plans import Fault, FaultKind, Race
+from model.core.plans import Fault, FaultKind, Race
 
 WireResponse = tuple[int, dict[str, str], str]
 Proceed = Callable[[Any], WireResponse | None]

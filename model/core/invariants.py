@@ -13,11 +13,11 @@ from typing import Any
 
 import attrs
 
-from model import lifecycle
-from model.contract import ERROR_STATUSES, Content, Lookup, Rejection, Submission, canonical
-from model.lifecycle import CREATION_FIELDS, STATUS_UPDATE_FIELDS, Status
-from model.observed import Answer, Snapshot
-from model.outcomes import Disturbance, allowed, outcome_of
+from model.core import lifecycle
+from model.core.contract import ERROR_STATUSES, Content, Lookup, Rejection, Submission, canonical
+from model.core.lifecycle import CREATION_FIELDS, STATUS_UPDATE_FIELDS, Status
+from model.core.observed import Answer, Snapshot
+from model.core.outcomes import Disturbance, allowed, outcome_of
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\Z")
 # Text that must never reach a caller: exception and AWS error names, stack traces, resource ids.

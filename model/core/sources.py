@@ -11,9 +11,9 @@ import base64
 import json
 from typing import Any
 
-from model.events import api_event, with_request_id
-from model.pipeline.observe import Kind, Reply, classify_http
-from model.pipeline.spec import Pipeline
+from model.core.events import api_event, with_request_id
+from model.core.spec import Pipeline
+from model.core.views import Kind, Reply, classify_http
 
 JSON = "application/json"
 

@@ -1,0 +1,1 @@
+"""What users run: ``verify`` (the ``queuecheck-verify`` command) and ``plugin`` (pytest)."""
