@@ -3,10 +3,75 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from typing import Any
 
 import attrs
+
+MEDIA_TYPES = (
+    "application/json",
+    "application/json; charset=utf-8",
+    "Application/JSON",
+    "application/json;charset=UTF-8",
+)
+JSON_STYLES = ("compact", "spaced", "escaped", "indented")
+HEADER_PLACES = ("both", "both", "headers", "multiValueHeaders")
+
+
+@attrs.frozen
+class Encoding:
+    """One of the equivalent ways API Gateway can hand over the same request: header names in
+    any case, the media type in any spelling, the body plain or base64 (binary media types),
+    JSON with any whitespace, key order and ``\\u`` escapes. A correct handler answers each the
+    same, and stores the same record: the model judges the request, not its spelling."""
+
+    header_case: str = "as is"
+    media_type: str = MEDIA_TYPES[0]
+    base64: bool = False
+    json_style: str = "compact"
+    headers_in: str = "both"
+    """Where the headers come: ``both`` (as API Gateway REST sends them), ``headers`` only, or
+    ``multiValueHeaders`` only (as some test clients and older proxies do)."""
+
+    @classmethod
+    def derived(cls, seed: str, source: str = "contract", *, base64: bool = True) -> Encoding:
+        """An encoding chosen by ``seed`` (the request id, so a resubmission is spelled anew):
+        derived rather than drawn, so it costs the shrinker nothing and replays exactly.
+
+        Only what the event ``source`` can deliver: an HTTP API (payload 2.0) lower-cases header
+        names and never base64-encodes a JSON body; a REST API base64-encodes bodies only where
+        binary media types are configured (``base64``). Headers only in ``headers`` or only in
+        ``multiValueHeaders`` come from test clients, never from API Gateway: only the contract
+        (``source="contract"``, a REST API that says it reads either) gets those; an intake
+        described by a pipeline file gets both, as API Gateway sends them."""
+        digest = hashlib.sha256(seed.encode("utf-8")).digest()
+        return cls(
+            "lower" if source == "http" else ("as is", "lower", "upper")[digest[0] % 3],
+            MEDIA_TYPES[digest[1] % len(MEDIA_TYPES)],
+            base64 and source in ("rest", "contract") and digest[2] % 3 == 0,
+            JSON_STYLES[digest[3] % len(JSON_STYLES)],
+            HEADER_PLACES[digest[4] % len(HEADER_PLACES)] if source == "contract" else "both",
+        )
+
+    def describe(self) -> str:
+        """The spelling in a few words, for the report's coverage lines."""
+        parts = [f"header names {self.header_case}", self.media_type, f"JSON {self.json_style}"]
+        parts += ["base64"] if self.base64 else []
+        parts += [f"headers in {self.headers_in}"] if self.headers_in != "both" else []
+        return ", ".join(parts)
+
+    def header(self, name: str) -> str:
+        return {"lower": name.lower(), "upper": name.upper()}.get(self.header_case, name)
+
+    def text(self, document: dict[str, Any]) -> str:
+        if self.json_style == "spaced":
+            return json.dumps(document, ensure_ascii=False)
+        if self.json_style == "escaped":
+            return json.dumps(document, ensure_ascii=True, separators=(",", ":"))
+        if self.json_style == "indented":
+            return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True)
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
 def api_event(

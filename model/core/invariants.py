@@ -6,6 +6,7 @@ state machine runs every one after every step; scenarios run them too.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -30,6 +31,13 @@ LEAK_PATTERNS = re.compile(
 
 CANARY = "qc-canary-"
 """Every generated payload carries a value starting so; no log line may ever show one."""
+
+
+def canary(content: Any) -> str:
+    """The canary value of one generated content: derived from the content, so two contents
+    carry two canaries and a record or message shows whose content it holds."""
+    text = json.dumps(content, sort_keys=True)
+    return f"{CANARY}{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
 
 
 @attrs.define

@@ -11,7 +11,7 @@ import base64
 import json
 from typing import Any
 
-from model.core.events import api_event, with_request_id
+from model.core.events import Encoding, api_event, with_request_id
 from model.core.spec import Pipeline
 from model.core.views import Kind, Reply, classify_http
 
@@ -48,16 +48,36 @@ def http_event(
     }
 
 
-def event_for(pipeline: Pipeline, body: Any, request_id: str, *, raw: bool = False) -> Any:
+def event_for(
+    pipeline: Pipeline,
+    body: Any,
+    request_id: str,
+    *,
+    raw: bool = False,
+    encoding: Encoding | None = None,
+) -> Any:
     """The event that carries ``body`` to the pipeline's handler. A dict (or, with ``raw``,
-    any value) is the body; for rest and http, ``raw`` text is sent as it is."""
+    any value) is the body; for rest and http, ``raw`` text is sent as it is. ``encoding``
+    spells a valid request as the source may deliver it (header case, media type, JSON
+    whitespace and key order, base64); without one, plain ``Content-Type: application/json``."""
     if pipeline.source == "direct":
         return body
-    text = body if raw and (body is None or isinstance(body, str)) else json.dumps(body)
-    headers = {"Content-Type": JSON}
+    spelled = encoding or Encoding()
+    if raw and (body is None or isinstance(body, str)):
+        text = body
+    else:
+        text = spelled.text(body) if encoding else json.dumps(body)
+    headers = {spelled.header("Content-Type"): spelled.media_type}
     if pipeline.source == "http":
         return http_event(pipeline.method, pipeline.path, text, headers, request_id)
-    return api_event(pipeline.method, pipeline.path, text, headers, request_id=request_id)
+    return api_event(
+        pipeline.method,
+        pipeline.path,
+        text,
+        headers,
+        base64_encoded=spelled.base64 and text is not None,
+        request_id=request_id,
+    )
 
 
 def again(pipeline: Pipeline, event: Any, request_id: str) -> Any:

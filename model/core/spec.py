@@ -38,6 +38,7 @@ _SCHEMA: dict[str, dict[str, str]] = {
         "content_field": "string",
         "extra": "table",
         "id_required": "boolean",
+        "base64": "boolean",
     },
     "answer": {"accepted": "array of integers"},
     "table": {
@@ -52,7 +53,7 @@ _SCHEMA: dict[str, dict[str, str]] = {
     },
     "queue": {"env": "string", "id_path": "string"},
 }
-_OPTIONAL = {"event.extra", "event.id_required", "table.later", "handler"}
+_OPTIONAL = {"event.extra", "event.id_required", "event.base64", "table.later", "handler"}
 _REST_ONLY = ("event.method", "event.path", "answer")
 
 
@@ -105,6 +106,8 @@ class Pipeline:
     content_field: str
     extra: Mapping[str, Any]
     id_required: bool
+    base64: bool
+    """The API delivers bodies base64-encoded (a REST API with binary media types)."""
     accepted: frozenset[int]
     table_env: str
     key: tuple[KeyPart, ...]
@@ -360,6 +363,7 @@ def parse(document: Mapping[str, Any], origin: str = "<pipeline>") -> Pipeline:
         content_field=event["content_field"],
         extra=dict(event.get("extra", {})),
         id_required=event.get("id_required", True),
+        base64=event.get("base64", False),
         accepted=frozenset(() if direct else document["answer"]["accepted"]),
         table_env=table["env"],
         key=tuple(KeyPart(name, template) for name, template in table["key"].items()),

@@ -109,11 +109,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     pipeline_path = item.config.getoption("--pipeline")
     if pipeline_path and "intake_machine" in getattr(item, "fixturenames", ()):
         from model.harness.machine import LAST_FAILURE
-        from model.scenarios import pipeline as scenario
+        from model.scenarios.writer import write_pipeline_scenario
 
         if LAST_FAILURE.story:
             spec = _handler_spec(item.config)
-            scenario.write(LAST_FAILURE.story, out, pipeline_path, spec, LAST_FAILURE.invariant)
+            write_pipeline_scenario(LAST_FAILURE, out, handler=spec, pipeline_path=pipeline_path)
             report.sections.append(("queuecheck", f"the failing run is saved as {out}"))
         return
     from model.scenarios import writer as scenario_writer
@@ -144,7 +144,7 @@ def intake_machine(handler: Handler, pipeline: Pipeline | None) -> type[Any]:
         from model.harness.machine import machine_for
 
         return machine_for(handler)
-    from model.harness.pipeline_machine import machine_for_pipeline
+    from model.harness.machine import machine_for_pipeline
 
     return machine_for_pipeline(pipeline, handler)
 

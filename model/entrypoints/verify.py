@@ -35,6 +35,13 @@ def _table(counter: Counter[tuple[str, str]], races: bool) -> list[str]:
     return [f"    {op:<{width}}  {kind.removeprefix('race:'):<20} {n:>6}" for op, kind, n in rows]
 
 
+def _spellings(counter: Counter[str]) -> list[str]:
+    if not counter:
+        return ["    (none)"]
+    width = max(len(feature) for feature in counter)
+    return [f"    {feature:<{width}}  {n:>6}" for feature, n in sorted(counter.items())]
+
+
 def _backend_line() -> str:
     from model.harness.sandbox import start
 
@@ -91,6 +98,10 @@ def report(
         *_table(STATS.injected, races=False),
         "  races injected (before operation x kind):",
         *_table(STATS.injected, races=True),
+        f"  interleavings:       {STATS.interleavings}  "
+        "(two invocations of one id taking turns at drawn AWS calls, each a serial-order check)",
+        "  request spellings (valid requests, each spelled anew for every invocation):",
+        *_spellings(STATS.encodings),
         "",
     ]
     if failure is None:
@@ -210,10 +221,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with redirect_stderr(noise):  # the handler's own error logs; the report tells the story
             if pipeline:
-                from model.harness.pipeline_machine import machine_for_pipeline
+                from model.harness.machine import machine_for_pipeline
 
                 machine: Any = machine_for_pipeline(pipeline, handler)
-                operations = machine.operations
+                operations = machine.intake.operations
             else:
                 machine = machine_for(handler)
             run_state_machine_as_test(machine, settings=overrides)  # type: ignore[no-untyped-call]
@@ -232,13 +243,13 @@ def _save(
     from model.harness.machine import LAST_FAILURE
 
     if pipeline:
-        from model.scenarios import pipeline as scenario
+        from model.scenarios.writer import write_pipeline_scenario
 
-        path = scenario.write(
-            LAST_FAILURE.story, out, pipeline_path, handler_spec, LAST_FAILURE.invariant
+        path = write_pipeline_scenario(
+            LAST_FAILURE, out, handler=handler_spec, pipeline_path=pipeline_path
         )
         print(f"\nScenario written to {path}; replay it with:")
-        print(f"  python -m model.scenarios.pipeline {path}")
+        print(f"  python -m model.scenarios {path}")
         return
     from model.scenarios.writer import write_scenario
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import sys
 import time
 import weakref
@@ -121,6 +122,16 @@ class Layout:
 
 
 CONTRACT_LAYOUT = Layout()
+
+
+def layout_named(table_env: str, queue_env: str, key: tuple[str, ...]) -> Layout:
+    """A table and queue named after the variables that tell a handler where they are (the
+    names stay the same for the whole run: a handler may read them once, at import)."""
+
+    def name(env: str) -> str:
+        return "queuecheck-" + re.sub(r"[^a-z0-9]+", "-", env.lower()).strip("-")
+
+    return Layout(name(table_env), key, name(queue_env), table_env, queue_env, ttl=None)
 
 
 @attrs.define

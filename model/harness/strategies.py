@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
 import attrs
 from hypothesis import strategies as st
 
-from model.core.events import api_event, submit_event
-from model.core.invariants import CANARY
+from model.core.events import Encoding, api_event, submit_event
+from model.core.invariants import canary
 from model.core.plans import OPERATIONS, Fault, FaultKind, Race, RaceKind, Switches
 
 # A small pool of ids and types makes duplicates and conflicts likely.
@@ -19,57 +18,6 @@ TYPES = ("order.created", "invoice:paid", "user-signup", "Z")
 # Hypothesis draws (and shrinks towards) the first entries most: the calls whose failure
 # tests rollback and resumption come first, and a fault that outlasts the SDK's retries.
 SUBMIT_OPERATIONS = ("sqs.SendMessage", "dynamodb.UpdateItem", "dynamodb.PutItem")
-
-
-MEDIA_TYPES = (
-    "application/json",
-    "application/json; charset=utf-8",
-    "Application/JSON",
-    "application/json;charset=UTF-8",
-)
-JSON_STYLES = ("compact", "spaced", "escaped", "indented")
-HEADER_PLACES = ("both", "both", "headers", "multiValueHeaders")
-
-
-@attrs.frozen
-class Encoding:
-    """One of the equivalent ways API Gateway can hand over the same request: header names in
-    any case, the media type in any spelling, the body plain or base64 (binary media types),
-    JSON with any whitespace, key order and ``\\u`` escapes. A correct handler answers each the
-    same, and stores the same record: the model judges the request, not its spelling."""
-
-    header_case: str = "as is"
-    media_type: str = MEDIA_TYPES[0]
-    base64: bool = False
-    json_style: str = "compact"
-    headers_in: str = "both"
-    """Where the headers come: ``both`` (as API Gateway REST sends them), ``headers`` only, or
-    ``multiValueHeaders`` only (as some test clients and older proxies do)."""
-
-    @classmethod
-    def derived(cls, seed: str) -> Encoding:
-        """An encoding chosen by ``seed`` (the request id, so a resubmission is spelled anew):
-        derived rather than drawn, so it costs the shrinker nothing and replays exactly."""
-        digest = hashlib.sha256(seed.encode("utf-8")).digest()
-        return cls(
-            ("as is", "lower", "upper")[digest[0] % 3],
-            MEDIA_TYPES[digest[1] % len(MEDIA_TYPES)],
-            digest[2] % 3 == 0,
-            JSON_STYLES[digest[3] % len(JSON_STYLES)],
-            HEADER_PLACES[digest[4] % len(HEADER_PLACES)],
-        )
-
-    def header(self, name: str) -> str:
-        return {"lower": name.lower(), "upper": name.upper()}.get(self.header_case, name)
-
-    def text(self, document: dict[str, Any]) -> str:
-        if self.json_style == "spaced":
-            return json.dumps(document, ensure_ascii=False)
-        if self.json_style == "escaped":
-            return json.dumps(document, ensure_ascii=True, separators=(",", ":"))
-        if self.json_style == "indented":
-            return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True)
-        return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
 @attrs.frozen
@@ -90,9 +38,15 @@ class SubmitRequest:
             document["messageId"] = self.message_id
         return document
 
+    def encoding(self, request_id: str) -> Encoding:
+        """The spelling of this request in the invocation ``request_id``: chosen by both, so
+        the first request of every example is not always spelled the same way, and a
+        resubmission (a new request id) is spelled anew."""
+        return Encoding.derived(f"{request_id} {self!r}")
+
     def event(self, request_id: str) -> dict[str, Any]:
         """The request as API Gateway hands it over, in an encoding chosen by its request id."""
-        encoding = Encoding.derived(request_id)
+        encoding = self.encoding(request_id)
         headers = {encoding.header("Content-Type"): encoding.media_type}
         if self.message_id is not None and self.id_in == "header":
             headers[encoding.header("Idempotency-Key")] = self.message_id
@@ -117,8 +71,7 @@ class SubmitRequest:
 def with_canary(content: dict[str, Any]) -> dict[str, Any]:
     """The content with a value no log may ever show (DESIGN.md: no payloads in logs). It is
     derived from the content, not drawn, so it costs the shrinker nothing."""
-    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8")).hexdigest()
-    return {**content, "canary": f"{CANARY}{digest[:8]}"}
+    return {**content, "canary": canary(content)}
 
 
 json_scalars = st.one_of(

@@ -1,6 +1,12 @@
 """Scenario files, read: the format of ``scenarios/*.toml`` as frozen values, and the checks
 that reject a malformed file with a message naming the file, the step and the fix.
 
+One format for every intake. Without a ``pipeline`` key a scenario speaks queuecheck's contract
+(requests as API Gateway events, answers with codes, records with the contract's fields). With
+``pipeline = "intake.toml"`` it speaks that pipeline file's words: a submission is an id and a
+content, an invalid request is named by what is wrong with it, an answer is accepted, refused,
+failed or crashed, and a record's status is one of the file's.
+
 Pure: it imports only the model's core, so a scenario can be read and checked without moto.
 """
 
@@ -9,6 +15,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -23,10 +30,16 @@ from model.core.lifecycle import Status
 from model.core.observed import Answer
 from model.core.outcomes import CRASH, Outcome
 from model.core.plans import OPERATIONS, Fault, FaultKind, Race, RaceKind, Switches
+from model.core.spec import Pipeline, PipelineFileError
+from model.core.spec import load as load_pipeline
 
 INVOKING = ("submit", "get", "retry")
 ACTIONS = (*INVOKING, "interleave", "plan fault", "plan race", "another actor", "clear faults")
 ACTORS = ("consumer", "writer", "expiry", "deletion")
+PIPELINE_ACTORS = ("consumer", "writer")
+PIPELINE_RACES = ("consumer_advances", "competing_invocation")
+ANSWER_KINDS = ("accepted", "refused", "failed", "crashed")
+_OPERATION = re.compile(r"^[a-z0-9-]+\.[A-Z][A-Za-z0-9]+\Z")
 ALWAYS = "always"
 STATUSES = tuple(status.value for status in Status)
 FAULT_KINDS = tuple(kind.value for kind in FaultKind)
@@ -132,6 +145,8 @@ class AnswerExpectation:
     crashed: bool | None = None
     reported_status: str | None = None
     retry_after: bool | None = None
+    kind: str | None = None
+    """A pipeline scenario's answer: accepted, refused, failed or crashed."""
 
     @property
     def empty(self) -> bool:
@@ -165,6 +180,9 @@ class AnswerExpectation:
     def describe(self) -> str:
         if self.crashed:
             return "no answer (the invocation crashes)"
+        if self.kind is not None:
+            status = f" ({self.status})" if self.status is not None else ""
+            return f"{self.kind}{status}"
         parts = [str(self.status) if self.status is not None else "an answer"]
         parts += [self.code] if self.code else []
         parts += [f"duplicate={str(self.duplicate).lower()}"] if self.duplicate is not None else []
@@ -208,6 +226,14 @@ class Expectation:
 
 
 @attrs.frozen
+class Sent:
+    """A valid request to an intake a pipeline file describes: an id and the content."""
+
+    id: str
+    content: Any
+
+
+@attrs.frozen
 class Step:
     """One step of a scenario. ``number`` counts from 1, as the README and messages do."""
 
@@ -223,6 +249,11 @@ class Step:
     pair: tuple[Request, Request] | None = None
     """Two submissions of one id, run interleaved at ``switches`` (an ``interleave`` step)."""
     switches: Switches | None = None
+    sent: Sent | None = None
+    """A pipeline scenario's submission: an id and a content."""
+    pair_sent: tuple[Sent, Sent] | None = None
+    case: str | None = None
+    """A pipeline scenario's invalid request, by what is wrong with it."""
     target: str | None = None
     """The messageId the step is about: its request's, its actor's, or ``expect.messageId``."""
     expect: Expectation = Expectation()
@@ -245,6 +276,12 @@ class Scenario:
     description: str
     steps: tuple[Step, ...]
     liveness: bool = False
+    pipeline: Pipeline | None = None
+    """The intake's description (None: the scenario speaks queuecheck's contract)."""
+    handler: str | None = None
+    """The handler the scenario was written for (``--handler`` overrides it)."""
+    broke: str | None = None
+    """The invariant the run it was written from broke (a note for the reader)."""
 
 
 # -- reading a file ----------------------------------------------------------------------
@@ -374,20 +411,45 @@ def read(path: str | Path) -> Scenario:
 def parse(data: Mapping[str, Any], path: Path) -> Scenario:
     """The scenario a TOML document describes; ``ScenarioFormatError`` if it is malformed."""
     where = display(path)
-    top = _Fields(dict(data), where, ("name", "description", "liveness", "step"))
+    top = _Fields(
+        dict(data),
+        where,
+        ("name", "description", "liveness", "pipeline", "handler", "broke", "step"),
+    )
     name = top.take("name", str, required=True, hint=' (a one-line title: name = "...")')
     description = top.take(
         "description", str, required=True, hint=" (a few sentences: what the scenario shows)"
     )
     liveness = bool(top.take("liveness", bool))
+    pipeline = _pipeline(top.take("pipeline", str), path, where)
+    handler = top.take("handler", str)
+    broke = top.take("broke", str)
     raw_steps = top.take("step", list, required=True, hint=" (at least one [[step]] table)")
     top.finish()
     if not raw_steps:
         raise ScenarioFormatError(where, "no steps: add at least one [[step]] table")
     steps: list[Step] = []
     for number, raw in enumerate(raw_steps, 1):
-        steps.append(_parse_step(raw, number, where, steps))
-    return Scenario(path, where, name, description, tuple(steps), liveness)
+        if pipeline is None:
+            steps.append(_parse_step(raw, number, where, steps))
+        else:
+            steps.append(_parse_pipeline_step(raw, number, where, steps, pipeline))
+    return Scenario(
+        path, where, name, description, tuple(steps), liveness, pipeline, handler, broke
+    )
+
+
+def _pipeline(given: str | None, path: Path, where: str) -> Pipeline | None:
+    """The pipeline file a scenario names: as given, else beside the scenario file."""
+    if given is None:
+        return None
+    candidate = Path(given)
+    if not candidate.is_absolute() and not candidate.exists():
+        candidate = path.parent / given
+    try:
+        return load_pipeline(candidate)
+    except PipelineFileError as exc:
+        raise ScenarioFormatError(where, f"'pipeline' = {given!r}: {exc}") from None
 
 
 _STEP_KEYS = {
@@ -402,21 +464,30 @@ _STEP_KEYS = {
 }
 
 
-def _parse_step(raw: Any, number: int, file: str, earlier: list[Step]) -> Step:
+def _step_header(
+    raw: Any, number: int, file: str, earlier: list[Step], keys: Mapping[str, tuple[str, ...]]
+) -> tuple[str, str | None, _Fields]:
+    """A step's action and label, and its other keys to take (``keys``: by action)."""
     where = f"{file}, step {number}"
     if not isinstance(raw, dict):
         raise ScenarioFormatError(where, f"must be a [[step]] table, got {_shown(raw)}")
     if "do" not in raw:
-        raise ScenarioFormatError(where, f"missing 'do' (what the step does: {', '.join(ACTIONS)})")
-    action = _choice(raw["do"], ACTIONS, where, "do", "action")
+        raise ScenarioFormatError(where, f"missing 'do' (what the step does: {', '.join(keys)})")
+    action = _choice(raw["do"], keys, where, "do", "action")
     label = raw.get("label")
     if label is not None and (not isinstance(label, str) or not label):
         raise ScenarioFormatError(f"{where} ({action})", "'label' must be a non-empty quoted text")
     if label is not None and any(step.label == label for step in earlier):
         raise ScenarioFormatError(f"{where} ({action})", f"label {label!r} is already used")
     where = f"{where} ({action}{f': {label}' if label else ''})"
-    known = ("do", "label", *_STEP_KEYS[action], "expect")
+    known = ("do", "label", *keys[action], "expect")
     fields = _Fields({k: v for k, v in raw.items() if k not in ("do", "label")}, where, known)
+    return action, label, fields
+
+
+def _parse_step(raw: Any, number: int, file: str, earlier: list[Step]) -> Step:
+    action, label, fields = _step_header(raw, number, file, earlier, _STEP_KEYS)
+    where = fields.where
     parts: dict[str, Any] = {}
     if action == "submit":
         parts["request"] = _parse_submit(fields)
@@ -573,8 +644,8 @@ def _message_id(fields: _Fields, earlier: list[Step], *, required: bool) -> str 
     return message_id  # type: ignore[no-any-return]
 
 
-def _parse_fault(fields: _Fields) -> Fault:
-    operation = fields.choice("operation", OPERATIONS, "operation", required=True)
+def _parse_fault(fields: _Fields, operation: str | None = None) -> Fault:
+    operation = operation or fields.choice("operation", OPERATIONS, "operation", required=True)
     kind = fields.choice("kind", FAULT_KINDS, "fault kind", required=True)
     times: int | None = 1
     if "times" in fields.data:
@@ -726,3 +797,175 @@ def _require_target(step: Step) -> None:
             "expect.record / expect.queue.messages need a record, and this step names none: "
             'add expect.messageId = "..."',
         )
+
+
+# -- a pipeline scenario's steps -------------------------------------------------------
+
+PIPELINE_ACTIONS = (
+    "submit",
+    "invalid",
+    "retry",
+    "interleave",
+    "plan fault",
+    "plan race",
+    "another actor",
+    "clear faults",
+)
+_PIPELINE_STEP_KEYS = {
+    "submit": ("id", "content", "content_json"),
+    "invalid": ("case",),
+    "retry": ("of",),
+    "plan fault": ("operation", "kind", "times", "after"),
+    "plan race": ("operation", "kind", "after"),
+    "another actor": ("actor", "id"),
+    "clear faults": (),
+    "interleave": ("first", "second", "switches"),
+}
+_PIPELINE_EXPECT_KEYS = ("answer", "status", "id", "record", "queue")
+_PIPELINE_RECORD_KEYS = ("exists", "status", "fields")
+_PIPELINE_QUEUE_KEYS = ("messages", "total")
+
+
+def _parse_pipeline_step(
+    raw: Any, number: int, file: str, earlier: list[Step], pipeline: Pipeline
+) -> Step:
+    action, label, fields = _step_header(raw, number, file, earlier, _PIPELINE_STEP_KEYS)
+    parts = _pipeline_parts(action, fields, earlier)
+    where = fields.where
+    if parts.get("retry_of"):
+        where = where.replace("(retry", f"(retry of step {parts['retry_of']}", 1)
+    expect_fields = fields.table("expect", _PIPELINE_EXPECT_KEYS)
+    fields.finish()
+    invoking = action in ("submit", "invalid", "retry")
+    expect, identifier = _parse_pipeline_expect(expect_fields, invoking, pipeline)
+    target = identifier or _pipeline_target(parts)
+    step = Step(number, action, where, label, expect=expect, target=target, **parts)
+    _require_target(step)
+    return step
+
+
+def _pipeline_parts(action: str, fields: _Fields, earlier: list[Step]) -> dict[str, Any]:
+    """What a pipeline scenario's step does, by its action."""
+    where = fields.where
+    if action == "submit":
+        return {"sent": _parse_sent(fields)}
+    if action == "invalid":
+        return {"case": fields.take("case", str, required=True, hint=" (what is wrong with it)")}
+    if action == "retry":
+        original = _resolve(_take_ref(fields, "of"), earlier, where, "of")
+        if original.sent is None and original.case is None:
+            raise ScenarioFormatError(
+                where, f"'of' names {original.title}, which sends nothing; retry a submit step"
+            )
+        retry_of = original.retry_of or original.number
+        return {"sent": original.sent, "case": original.case, "retry_of": retry_of}
+    if action == "plan fault":
+        operation = _operation(fields)
+        return {"fault": _parse_fault(fields, operation)}
+    if action == "plan race":
+        operation = _operation(fields)
+        kind = fields.choice("kind", PIPELINE_RACES, "race kind", required=True)
+        return {"race": Race(operation, RaceKind(kind), _count(fields, "after") or 0)}
+    if action == "another actor":
+        who = fields.choice("actor", PIPELINE_ACTORS, "actor", required=True)
+        identifier = fields.take("id", str)
+        if identifier is None:
+            identifier = next((step.target for step in reversed(earlier) if step.target), None)
+            if identifier is None:
+                raise ScenarioFormatError(where, "no record to act on yet: add 'id'")
+        return {"actor": Actor(who, identifier)}
+    if action == "interleave":
+        return _parse_pipeline_pair(fields)
+    return {}
+
+
+def _parse_pipeline_pair(fields: _Fields) -> dict[str, Any]:
+    """``first`` and ``second``: two submissions of one id (tables of ``id`` and ``content``);
+    ``switches``: how many AWS calls each makes before handing over, in turn."""
+    pair = []
+    for key in ("first", "second"):
+        table = fields.table(key, ("id", "content", "content_json"))
+        if table is None:
+            raise ScenarioFormatError(fields.where, f"missing '{key}' (a table: id, content)")
+        pair.append(_parse_sent(table))
+        table.finish()
+    if pair[0].id != pair[1].id:
+        raise ScenarioFormatError(
+            fields.where,
+            f"'first' and 'second' must share an id, got {pair[0].id!r} and {pair[1].id!r}",
+        )
+    switches = fields.take("switches", list, required=True, hint=" (e.g. [1, 2])")
+    if not switches or not all(type(n) is int and n >= 0 for n in switches):
+        raise ScenarioFormatError(
+            fields.where, f"'switches' must list AWS call counts (0 or more), got {switches!r}"
+        )
+    return {"pair_sent": (pair[0], pair[1]), "switches": Switches(tuple(switches))}
+
+
+def _pipeline_target(parts: Mapping[str, Any]) -> str | None:
+    if parts.get("actor") is not None:
+        return str(parts["actor"].message_id)
+    if parts.get("sent") is not None:
+        return str(parts["sent"].id)
+    if parts.get("pair_sent") is not None:
+        return str(parts["pair_sent"][0].id)
+    return None
+
+
+def _operation(fields: _Fields) -> str:
+    operation = fields.take("operation", str, required=True, hint=' (e.g. "sqs.SendMessage")')
+    if not _OPERATION.match(operation):
+        raise ScenarioFormatError(
+            fields.where,
+            f"'operation' {operation!r} must be service.Operation, e.g. dynamodb.PutItem",
+        )
+    return str(operation)
+
+
+def _parse_sent(fields: _Fields) -> Sent:
+    identifier = fields.take("id", str, required=True, hint=" (the request's id)")
+    given = [key for key in ("content", "content_json") if key in fields.data]
+    if len(given) != 1:
+        raise ScenarioFormatError(
+            fields.where,
+            "say what the request carries with exactly one of 'content' (a TOML value) or "
+            f"'content_json' (JSON text, for content TOML cannot say); got {given or 'none'}",
+        )
+    if given == ["content"]:
+        return Sent(identifier, fields.data.pop("content"))
+    text = fields.take("content_json", str)
+    try:
+        return Sent(identifier, json.loads(text))
+    except ValueError as exc:
+        raise ScenarioFormatError(fields.where, f"'content_json' is not JSON: {exc}") from None
+
+
+def _parse_pipeline_expect(
+    fields: _Fields | None, invoking: bool, pipeline: Pipeline
+) -> tuple[Expectation, str | None]:
+    if fields is None:
+        return Expectation(), None
+    if not invoking and ("answer" in fields.data or "status" in fields.data):
+        raise ScenarioFormatError(
+            fields.where,
+            "'expect.answer' / 'expect.status' are about an answer, and this step sends no request",
+        )
+    kind = fields.choice("answer", ANSWER_KINDS, "answer")
+    status = fields.take("status", int, hint=" (an HTTP status such as 202)")
+    identifier = fields.take("id", str)
+    record = queue = None
+    record_fields = fields.table("record", _PIPELINE_RECORD_KEYS)
+    if record_fields is not None:
+        record = RecordExpectation(
+            record_fields.take("exists", bool),
+            record_fields.choice("status", pipeline.statuses, "status"),
+            record_fields.take("fields", dict) or {},
+        )
+        record_fields.finish()
+    queue_fields = fields.table("queue", _PIPELINE_QUEUE_KEYS)
+    if queue_fields is not None:
+        queue = QueueExpectation(_count(queue_fields, "messages"), _count(queue_fields, "total"))
+        queue_fields.finish()
+    fields.finish()
+    answer = AnswerExpectation(status=status, kind=kind)
+    return Expectation(answer, record, queue), identifier

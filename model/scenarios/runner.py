@@ -19,16 +19,16 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 
-from model.core import contract, invariants
+from model.core import invariants
 from model.core.contract import Content, Lookup, Rejection, Submission
 from model.core.lifecycle import STATUS_UPDATE_FIELDS, Status
 from model.core.observed import Answer, Snapshot
 from model.core.outcomes import Disturbance, Outcome, allowed
-from model.core.plans import RaceKind
+from model.core.spec import Pipeline
 from model.harness import backends
 from model.scenarios.check import describe_outcomes, load
 from model.scenarios.format import (
@@ -70,73 +70,31 @@ class Observation:
     competitors: tuple[Competitor, ...] = ()
 
 
-@attrs.define
-class _Recorder:
-    """Stands in for the machine's driver during a race, keeping the competitor's answers."""
-
-    driver: Any
-    results: list[Any] = attrs.Factory(list)
-
-    def invoke(self, event: dict[str, Any]) -> Any:
-        result = self.driver.invoke(event)
-        self.results.append(result)
-        return result
-
-    def next_request_id(self) -> str:
-        return str(self.driver.next_request_id())
-
-
-@functools.cache
-def _scenario_machine() -> type[Any]:
-    """The state machine, driven step by step instead of by Hypothesis.
-
-    Reusing it means a scenario step is invoked, observed, remembered and checked exactly like
-    a step of a Hypothesis run; only failing and competing invocations are reported here.
-    """
-    from model.harness.machine import IntakeMachine, to_answer
-
-    class ScenarioMachine(IntakeMachine):
-        where = ""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.competitors: list[Competitor] = []
-            self.deferred: list[str] = []
-            self.racing = False
-
-        def fail(self, invariant_name: str, problems: list[str]) -> None:
-            lines = [f"invariant {invariant_name}: {problem}" for problem in problems]
-            if self.racing:  # inside the handler's AWS call: raising here, it could swallow it
-                self.deferred += lines
-                return
-            self.failed = True
-            raise ScenarioFailed(self.where, listing(lines, self.story))
-
-        def run_race(self, kind: RaceKind) -> None:
-            if kind is not RaceKind.COMPETING_INVOCATION or self.current is None:
-                super().run_race(kind)
-                return
-            event, message_id = self.current
-            before = self.observe()
-            stored = self.memory.contents.get(message_id) if before.live(message_id) else None
-            real, recorder = self.driver, _Recorder(self.driver)
-            recorder_as_driver: Any = recorder
-            self.driver, self.racing = recorder_as_driver, True
-            try:
-                super().run_race(kind)
-            finally:
-                self.driver, self.racing = real, False
-            request = contract.judge(event)
-            self.competitors += [
-                Competitor(request, before, stored, to_answer(r)) for r in recorder.results
-            ]
-
-    return ScenarioMachine
+def _fail_as_a_scenario(machine: Any, invariant_name: str, problems: list[str]) -> NoReturn:
+    lines = [f"invariant {invariant_name}: {problem}" for problem in problems]
+    machine.failed = True
+    raise ScenarioFailed(machine.where, listing(lines, machine.story))
 
 
 @functools.cache
 def _machine_class(handler: Callable[[Any, Any], Any]) -> type[Any]:
-    return type("ScenarioMachine", (_scenario_machine(),), {"handler": staticmethod(handler)})
+    """The state machine, driven step by step instead of by Hypothesis.
+
+    Reusing it means a scenario step is invoked, observed, remembered and checked exactly like
+    a step of a Hypothesis run; a failure is reported as the scenario's.
+    """
+    from model.harness.machine import machine_for
+
+    base = machine_for(handler, "ScenarioMachine")
+    return type("ScenarioMachine", (base,), {"where": "", "fail": _fail_as_a_scenario})
+
+
+def _pipeline_machine(handler: Callable[[Any, Any], Any], pipeline: Pipeline) -> Any:
+    """The same, for an intake a pipeline file describes."""
+    from model.harness.machine import machine_for_pipeline
+
+    base = machine_for_pipeline(pipeline, handler, "ScenarioMachine")
+    return type("ScenarioMachine", (base,), {"where": "", "fail": _fail_as_a_scenario})()
 
 
 def listing(problems: list[str], story: list[Any]) -> str:
@@ -163,12 +121,13 @@ def run(
     of the step holds too, and each expected answer is one the model allows for what actually
     happened (else ``ModelContradiction``). Liveness runs at the end if the scenario asks for it.
     """
+    if scenario.pipeline is not None:
+        return _run_pipeline(scenario, handler, expectations=expectations)
     machine = _machine_class(handler)()
     typed = {0: _typed_records(machine.sandbox)}
     observations = []
     for step in scenario.steps:
         machine.where = step.where
-        machine.competitors, machine.deferred = [], []
         try:
             observed = _perform(machine, step)
         except ScenarioError:
@@ -182,7 +141,11 @@ def run(
             permitted = allowed(
                 observed.request, observed.before, observed.stored_content, observed.disturbance
             )
-        observation = Observation(step, observed, permitted, tuple(machine.competitors))
+        competitors = tuple(
+            Competitor(c.request, c.before, c.stored_content, c.answer)
+            for c in (machine.competitors if observed is not None else ())
+        )
+        observation = Observation(step, observed, permitted, competitors)
         observations.append(observation)
         _judge(machine, observation, typed, expectations)
     if scenario.liveness:
@@ -196,9 +159,9 @@ def run(
 
 def _perform(machine: Any, step: Step) -> invariants.Step | None:
     if step.request is not None:
-        event = step.request.event(machine.driver.next_request_id())
-        machine.invoke(event, step.title)
-        return machine.last_step  # type: ignore[no-any-return]
+        event = step.request.event(machine.next_request_id())
+        machine.invoke(event, None, step.title)
+        return machine.last[1]  # type: ignore[no-any-return]
     if step.fault is not None:
         machine.plan_fault(step.fault)
     elif step.race is not None:
@@ -207,7 +170,9 @@ def _perform(machine: Any, step: Step) -> invariants.Step | None:
         _act(machine, step.actor)
     elif step.pair is not None:
         assert step.switches is not None
-        machine.interleave(*step.pair, step.switches, "from the scenario")
+        events = [request.event(machine.next_request_id()) for request in step.pair]
+        label = f"interleave A and B ({step.title})"
+        machine.interleave(events, (None, None), step.switches, label)
     else:
         machine.clear_faults()
     return None
@@ -265,11 +230,13 @@ def _judge(
     machine: Any, observation: Observation, typed: dict[int, Any], expectations: bool
 ) -> None:
     step, observed = observation.step, observation.observed
-    broken = list(machine.deferred)
-    if observed is not None and observed.answer is not None:
+    broken = []
+    if observed is not None and observed.answer is not None and machine.last is not None:
+        seen, judged = machine.last
         broken += [
             f"invariant {name}: {problem}"
-            for name, problem in invariants.violations(observed, machine.memory)
+            for name, problems in machine.judge.all_checks(seen, judged, machine.memory)
+            for problem in problems
         ]
     problems: list[str] = []
     contradictions: list[str] = []
@@ -293,7 +260,7 @@ def _judge(
             problems.append(f"expected {expected.describe()}, got {observed.answer.describe()}")
     if expectations:
         contradictions += _competitor_problems(step, observation.competitors, problems)
-        problems += _state_problems(step, machine.snapshot, typed)
+        problems += _state_problems(step, machine.state, typed)
     if contradictions and not broken:
         raise ModelContradiction(step.where, listing(contradictions, machine.story))
     problems = broken + problems + contradictions
@@ -418,6 +385,118 @@ def _record_problems(
     return problems
 
 
+# -- a pipeline scenario -----------------------------------------------------------------
+
+
+def _run_pipeline(
+    scenario: Scenario, handler: Callable[[Any, Any], Any], *, expectations: bool
+) -> list[Observation]:
+    """A scenario in a pipeline file's words: each step run on the machine, every generic
+    invariant after it, and what the file expects of answers, records and the queue."""
+    from model.harness.requests import Request, case_named
+
+    assert scenario.pipeline is not None
+    machine = _pipeline_machine(handler, scenario.pipeline)
+    observations = []
+    for step in scenario.steps:
+        machine.where = step.where
+        machine.last = None
+        try:
+            if step.sent is not None:
+                verb = "retry" if step.retry_of else "submit"
+                machine.send(Request(step.sent.id, step.sent.content), verb)
+            elif step.case is not None:
+                machine.submit_invalid_request(case_named(machine.space.cases, step.case))
+            elif step.pair_sent is not None and step.switches is not None:
+                pair = [Request(one.id, one.content) for one in step.pair_sent]
+                events = [machine.space.event(one, machine.next_request_id()) for one in pair]
+                sent = (machine.space.sent(pair[0]), machine.space.sent(pair[1]))
+                machine.interleave(
+                    events, sent, step.switches, f"interleave A and B ({step.title})"
+                )
+            elif step.fault is not None:
+                machine.plan_fault(step.fault)
+            elif step.race is not None:
+                machine.plan_race(step.race)
+            elif step.actor is not None:
+                _act_in_pipeline(machine, step.actor)
+            else:
+                machine.clear_faults()
+        except ScenarioError:
+            raise
+        except KeyError as exc:  # an invalid case the pipeline file does not make
+            raise ScenarioFailed(step.where, f" {exc.args[0]}") from None
+        except Exception as exc:
+            problem = f"the step could not run: {type(exc).__name__}: {exc}"
+            raise ScenarioFailed(step.where, listing([problem], machine.story)) from exc
+        observed = machine.last[1] if machine.last is not None else None
+        problems = []
+        if machine.last is not None:
+            seen, judged = machine.last
+            problems += [
+                f"invariant {name}: {problem}"
+                for name, found in machine.judge.all_checks(seen, judged, machine.memory)
+                for problem in found
+            ]
+        if expectations:
+            problems += _pipeline_problems(step, observed, machine)
+        if problems:
+            raise ScenarioFailed(step.where, listing(problems, machine.story))
+        observations.append(Observation(step))
+    if scenario.liveness:
+        machine.where = f"{scenario.where}, liveness (faults stop, retries follow)"
+        machine.teardown()
+    return observations
+
+
+def _act_in_pipeline(machine: Any, actor: Actor) -> None:
+    identifier = actor.message_id
+    done = machine.advance(identifier) if actor.who == "consumer" else machine.annotate(identifier)
+    text = f"{actor.describe()}" + ("" if done else " (nothing to do)")
+    machine.quiet_step(text, "actor", actor=actor.who, message_id=identifier)
+
+
+def _pipeline_problems(step: Step, observed: Any, machine: Any) -> list[str]:
+    expect, problems = step.expect, []
+    answer = expect.answer
+    if observed is not None and not answer.empty:
+        reply = observed.reply
+        if answer.kind is not None and answer.kind != str(reply.kind):
+            problems.append(f"expected the answer {answer.describe()}, got {reply.describe()}")
+        elif answer.status is not None and answer.status != reply.status:
+            problems.append(f"expected HTTP {answer.status}, got {reply.describe()}")
+    identifier, view = step.target, machine.state
+    pipeline = machine.judge.pipeline
+    if expect.record is not None and identifier is not None:
+        record = view.record(identifier)
+        key = pipeline.describe_key(identifier)
+        wanted = expect.record
+        if wanted.exists is not None and wanted.exists != (record is not None):
+            problems.append(f"expected record {key} {'to exist' if wanted.exists else 'absent'}")
+        elif record is None and (wanted.status or wanted.fields):
+            problems.append(f"expected record {key}, but none is stored")
+        elif record is not None:
+            status = record.get(pipeline.status)
+            if wanted.status is not None and wanted.status != status:
+                problems.append(f"expected record {key} {wanted.status}, it is {status}")
+            problems += [
+                f"record {key}: expected {name} = {value!r}, it is {record.get(name, 'absent')!r}"
+                for name, value in wanted.fields.items()
+                if record.get(name) != value
+            ]
+    queue = expect.queue
+    if queue is not None:
+        if queue.total is not None and queue.total != len(view.messages):
+            problems.append(f"expected {queue.total} message(s) in all, found {len(view.messages)}")
+        if queue.messages is not None and identifier is not None:
+            found = view.sent(identifier)
+            if queue.messages != found:
+                problems.append(
+                    f"expected {queue.messages} message(s) for {identifier}, found {found}"
+                )
+    return problems
+
+
 # -- the command line ------------------------------------------------------------------
 
 
@@ -438,15 +517,21 @@ def files(folder: Path | None = None) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m model.scenarios [--handler module:function] [FILE ...]``: run scenario files."""
+    """``python -m model.scenarios [--handler module:function] [FILE ...]``: run scenario files,
+    the contract's and pipeline files' alike. Exit 0: all passed; 1: one failed; 2: a file or
+    an option is wrong (one line)."""
     import argparse
 
-    from model.harness.driver import DEFAULT_HANDLER, load_handler
+    from model.core.spec import PipelineFileError
+    from model.harness.driver import DEFAULT_HANDLER, HandlerLoadError, load_handler
     from model.harness.sandbox import start
 
     parser = argparse.ArgumentParser(prog="python -m model.scenarios", description=main.__doc__)
     parser.add_argument(
-        "--handler", default=DEFAULT_HANDLER, help="module:function to run them against"
+        "--handler",
+        default=None,
+        help="module:function to run them against (default: the file's handler, its pipeline "
+        f"file's, else {DEFAULT_HANDLER})",
     )
     parser.add_argument(
         "--backend",
@@ -464,11 +549,23 @@ def main(argv: list[str] | None = None) -> int:
     except backends.BackendError as exc:
         print(f"python -m model.scenarios: {exc}", file=sys.stderr)
         return 2
-    handler = load_handler(options.handler)
     failed = 0
     for path in options.paths or files():
         try:
-            run(load(path), handler)
+            scenario = load(path)
+            pipeline = scenario.pipeline
+            spec = (
+                options.handler
+                or scenario.handler
+                or (pipeline.handler if pipeline else None)
+                or DEFAULT_HANDLER
+            )
+            handler = load_handler(spec)
+        except (ScenarioError, PipelineFileError, HandlerLoadError) as exc:
+            print(f"python -m model.scenarios: {exc}".replace("\n", " "), file=sys.stderr)
+            return 2
+        try:
+            run(scenario, handler)
         except ScenarioError as error:
             failed += 1
             print(f"FAIL {path.stem}\n{error}\n", file=sys.stdout)

@@ -387,6 +387,8 @@ def render(document: Mapping[str, Any], comments: list[list[str]], header: list[
         f"name = {_text(document['name'])}",
         f"description = {_multiline(document['description'])}",
     ]
+    named = ("pipeline", "handler", "broke")
+    out += [f"{key} = {_text(document[key])}" for key in named if key in document]
     if document.get("liveness"):
         out.append("liveness = true")
     for step, notes in zip(document["step"], comments, strict=True):
@@ -436,6 +438,108 @@ def scenario_text(found: Found, path: Path, reference: Handler, profile: str = "
     if tomllib.loads(text) != document:  # the writer's own TOML must read back as written
         raise AssertionError(f"scenario_writer produced TOML that does not read back:\n{text}")
     return text
+
+
+# -- a pipeline file's failing run ---------------------------------------------------------
+
+PIPELINE_ACTORS = {"consumer moves on": "consumer", "another writer annotates": "writer"}
+
+
+def _content_keys(submitted: Mapping[str, Any]) -> dict[str, Any]:
+    """The id and content of a submission, as TOML says them (JSON text where TOML cannot)."""
+    content = submitted["content"]
+    if tomlable(content):
+        return {"id": submitted["id"], "content": content}
+    return {"id": submitted["id"], "content_json": json.dumps(content, sort_keys=True)}
+
+
+def pipeline_steps(found: Found) -> tuple[list[dict[str, Any]], list[list[str]], bool]:
+    """A pipeline run's story as scenario steps in the pipeline file's words, each one's
+    comment (the story line), and whether the run broke liveness (then the steps end where
+    faults stopped, and the scenario asks for liveness)."""
+    story = list(found.story)
+    liveness = found.invariant == "liveness"
+    if liveness:
+        stop = next(
+            (i for i, e in enumerate(story) if e.action == "clear" and e.text == "faults stop"),
+            len(story),
+        )
+        story = story[:stop]
+    steps: list[dict[str, Any]] = []
+    comments: list[list[str]] = []
+    seen: dict[str, int] = {}
+    for entry in story:
+        detail, keys = entry.detail, None
+        if entry.action == "invoke" and "event" in detail:
+            key = _comparable(detail["event"])
+            if key in seen:
+                keys = {"do": "retry", "of": seen[key]}
+            elif "submitted" in detail:
+                keys = {"do": "submit", **_content_keys(detail["submitted"])}
+            elif "case" in detail:
+                keys = {"do": "invalid", "case": detail["case"]}
+            if keys is not None and keys["do"] != "retry":
+                seen[key] = len(steps) + 1
+        elif entry.action == "interleave" and "submitted" in detail:
+            first, second = (_content_keys(one) for one in detail["submitted"])
+            keys = {
+                "do": "interleave",
+                "first": first,
+                "second": second,
+                "switches": list(detail["switches"].calls),
+            }
+        elif entry.action == "actor" and not entry.text.endswith("(nothing to do)"):
+            actor = PIPELINE_ACTORS[detail["actor"]]
+            keys = {"do": "another actor", "actor": actor, "id": detail["message_id"]}
+        elif entry.action in ("fault", "race", "clear"):
+            keys, _ = _step_keys(entry, {}, len(steps) + 1)
+        if keys is not None:
+            steps.append(keys)
+            comments.append([f"the failing run: {entry.text}"[:400]])
+    return steps, comments, liveness
+
+
+def pipeline_scenario_text(found: Found, pipeline_path: str) -> str:
+    """The TOML text of a scenario that replays a pipeline intake's failing run."""
+    steps, comments, liveness = pipeline_steps(found)
+    problems = "; ".join(found.problems)
+    document: dict[str, Any] = {
+        "name": f"Found by the state machine: {found.handler} breaks {found.invariant}",
+        "description": _wrapped(
+            f"Written from the shrunk failing run of {found.handler}, which broke "
+            f"{found.invariant}: {problems}. Each step repeats a step of that run, in the "
+            "pipeline file's words; every generic invariant is checked after every step, so "
+            "the file fails where the run failed, and passes once the bug is fixed."
+        )
+        + "\n",
+        "pipeline": pipeline_path,
+        "handler": found.handler,
+        "broke": found.invariant,
+        "step": steps,
+    }
+    if liveness:
+        document["liveness"] = True
+    header = [
+        f"A failing run found by queuecheck for {found.handler}; it broke {found.invariant}.",
+        "Replay: python -m model.scenarios THIS_FILE [--handler module:function]",
+    ]
+    text = render(document, comments, header)
+    import tomllib
+
+    if tomllib.loads(text) != document:  # the writer's own TOML must read back as written
+        raise AssertionError(f"the scenario writer produced TOML that does not read back:\n{text}")
+    return text
+
+
+def write_pipeline_scenario(
+    failure: Any, out: str | Path, *, handler: str, pipeline_path: str
+) -> Path:
+    """Save a recorded failing run of a pipeline intake as a scenario file at ``out``."""
+    found = Found(handler, failure.invariant, tuple(failure.problems), tuple(failure.story))
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(pipeline_scenario_text(found, pipeline_path), encoding="utf-8")
+    return path
 
 
 def last_failure(spec: str) -> Found | None:

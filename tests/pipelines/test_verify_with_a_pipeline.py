@@ -42,9 +42,9 @@ def test_a_broken_intake_fails_with_a_story_in_its_own_words_and_replays(tmp_pat
     assert "RESULT: FAIL - invariant statuses_only_move_forward broken." in out
     assert "submit POST /tickets {" in out and "ticketStatus=ROUTED" in out
     assert "a consumer moved id-1 from OPEN to IN_PROGRESS" in out
-    replay = run("-m", "model.scenarios.pipeline", str(saved))
+    replay = run("-m", "model.scenarios", str(saved))
     assert 1 == replay.returncode, replay.stdout + replay.stderr[-2000:]
-    assert "invariant statuses_only_move_forward broken" in replay.stdout
+    assert "invariant statuses_only_move_forward" in replay.stdout
 
 
 def test_the_reference_passes_through_its_pipeline_file():
@@ -56,10 +56,13 @@ def test_the_reference_passes_through_its_pipeline_file():
 
 
 def test_a_scenario_with_a_bad_step_is_refused_with_exit_2(tmp_path):
+    """A pipeline scenario with an unknown action: one line naming the step, exit 2."""
     scenario = tmp_path / "bad.toml"
     scenario.write_text(
+        'name = "bad"\ndescription = "a step nobody knows"\n'
         f'pipeline = "{ROOT / "examples" / "invoices_rest.toml"}"\n[[step]]\ndo = "dance"\n'
     )
-    result = run("-m", "model.scenarios.pipeline", str(scenario))
-    assert 2 == result.returncode
-    assert "step 1: unknown do = 'dance'" in result.stderr
+    result = run("-m", "model.scenarios", str(scenario))
+    assert 2 == result.returncode, result.stdout + result.stderr
+    assert "step 1: unknown action 'dance' in 'do'" in result.stderr
+    assert 1 == len(result.stderr.strip().splitlines()), result.stderr

@@ -6,11 +6,15 @@ import pytest
 from hypothesis.stateful import run_state_machine_as_test
 
 from model.core.invariants import INVARIANTS
+from model.core.linearize import a_serial_order_explains_them
 from model.harness import backends, profiles
-from model.harness.machine import LAST_FAILURE, SERIAL_CHECK, machine_for
+from model.harness.machine import LAST_FAILURE, machine_for
 
 zoo = importlib.import_module("stateful.zoo")
-KNOWN_CHECKS = {check.__name__ for check in INVARIANTS} | {"liveness", SERIAL_CHECK}
+KNOWN_CHECKS = {check.__name__ for check in INVARIANTS} | {
+    "liveness",
+    a_serial_order_explains_them.__name__,
+}
 
 
 @pytest.mark.zoo

@@ -487,7 +487,11 @@ VARIANTS: dict[str, tuple[str, str]] = {
         "Idempotency-Key read in one spelling only",
         "accepted_requests_are_queued or sqs_failure_rolls_back",
     ),
-    "base64_ignored": ("isBase64Encoded ignored", "answers_are_allowed"),
+    # a base64 body refused with 400, seen on a plain step or on one of two interleaved ones
+    "base64_ignored": (
+        "isBase64Encoded ignored",
+        "answers_are_allowed or a_serial_order_explains_them",
+    ),
     "logs_the_event": ("the whole event logged, payload included", "logs_carry_no_payload"),
     "check_then_act_dedupe": (
         "GetItem, then an unconditional PutItem when nothing was found",

@@ -1,0 +1,74 @@
+"""A run's story and its counts: what the report, ``--save-scenario`` and the benchmarks read.
+
+Each step of the state machine tells one line of the story, kept structured (``StoryStep``) so
+it can also become a scenario file; a broken invariant ends the story (``broken``) and keeps it
+as the last failure. Hypothesis replays the shrunk failing run last, so after a failed run
+``LAST_FAILURE`` holds the minimal story.
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import Any, NoReturn
+
+import attrs
+
+STORY_LINES = 12
+
+
+@attrs.frozen
+class StoryStep:
+    """One line of a run's story, kept structured so it can also become a scenario file."""
+
+    action: str
+    detail: dict[str, Any]
+    text: str
+
+
+@attrs.define
+class RunStats:
+    """Counts across every example of a run, for the verify report and the benchmarks."""
+
+    examples: int = 0
+    steps: int = 0
+    invocations: int = 0
+    invariant_checks: int = 0
+    injected: collections.Counter[tuple[str, str]] = attrs.Factory(collections.Counter)
+    seconds_in_steps: float = 0.0
+    submit_steps: int = 0
+    seconds_in_submits: float = 0.0
+    log_lines: int = 0
+    interleavings: int = 0
+    encodings: collections.Counter[str] = attrs.Factory(collections.Counter)
+    """How the valid requests were spelled: one count per spelling feature seen."""
+
+    def reset(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+
+STATS = RunStats()
+
+
+@attrs.define
+class LastFailure:
+    """The story of the last failing run: what ``--save-scenario`` writes out."""
+
+    story: list[StoryStep] = attrs.Factory(list)
+    invariant: str = ""
+    problems: list[str] = attrs.Factory(list)
+
+
+LAST_FAILURE = LastFailure()
+
+
+def broken(invariant_name: str, problems: list[str], story: list[StoryStep]) -> NoReturn:
+    """Keep the failing run for the report and ``--save-scenario``, and fail with its story:
+    the broken invariant, what broke, and the last steps that led there."""
+    LAST_FAILURE.story, LAST_FAILURE.invariant = list(story), invariant_name
+    LAST_FAILURE.problems = list(problems)
+    recent = story[-STORY_LINES:]
+    lines = [f"  {i}. {step.text}" for i, step in enumerate(recent, len(story) - len(recent) + 1)]
+    listed = "\n".join(f"  - {problem}" for problem in problems)
+    raise AssertionError(
+        f"invariant {invariant_name} broken:\n{listed}\nthe story so far:\n" + "\n".join(lines)
+    )
