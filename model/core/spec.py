@@ -243,6 +243,11 @@ def _value_problems(document: Mapping[str, Any]) -> list[str]:
     source = event["source"]
     if source not in SOURCES:
         problems.append(f"event.source {source!r} must be one of {', '.join(map(repr, SOURCES))}")
+    if event.get("base64") and source != "rest":
+        problems.append(
+            "event.base64 is for rest sources: an HTTP API never base64-encodes a JSON body, "
+            "and a direct invocation has no body to encode"
+        )
     if source == "direct":
         present = [f"event.{key}" for key in ("method", "path") if key in event]
         present += ["[answer]"] if "answer" in document else []

@@ -501,7 +501,7 @@ def pipeline_steps(found: Found) -> tuple[list[dict[str, Any]], list[list[str]],
 
 def pipeline_scenario_text(found: Found, pipeline_path: str) -> str:
     """The TOML text of a scenario that replays a pipeline intake's failing run."""
-    steps, comments, liveness = pipeline_steps(found)
+    steps, comments, _ = pipeline_steps(found)  # liveness: the replay always ends with it
     problems = "; ".join(found.problems)
     document: dict[str, Any] = {
         "name": f"Found by the state machine: {found.handler} breaks {found.invariant}",
@@ -517,8 +517,7 @@ def pipeline_scenario_text(found: Found, pipeline_path: str) -> str:
         "broke": found.invariant,
         "step": steps,
     }
-    if liveness:
-        document["liveness"] = True
+    document["liveness"] = True  # as the run it repeats did
     header = [
         f"A failing run found by queuecheck for {found.handler}; it broke {found.invariant}.",
         "Replay: python -m model.scenarios THIS_FILE [--handler module:function]",

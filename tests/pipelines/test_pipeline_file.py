@@ -89,6 +89,11 @@ def test_the_issue_example_reads_as_written(tmp_path):
         (('sk = "HEAD"', 'sk = "HEAD", x = "{id}"'), "table.key has 3 attributes"),
         (('id_path = "invoice.id"', 'id_path = "invoice..id"'), "must be a dotted path"),
         (("accepted = [200, 201, 202]", "accepted = [200, 404]"), "not a success status"),
+        (
+            ('source = "rest"', 'source = "http"\nbase64 = true'),
+            "event.base64 is for rest sources: an HTTP API never base64-encodes a JSON body",
+        ),
+        (('source = "rest"', 'source = "rest"\nbase64 = "yes"'), "event.base64 must be a boolean"),
     ],
 )
 def test_each_mistake_gets_its_own_line(tmp_path, change, expected):
