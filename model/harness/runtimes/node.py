@@ -17,6 +17,11 @@ OLDEST = 18
 ``fetch`` not needed); also the oldest Lambda still runs."""
 
 
+ENVIRONMENT = {"AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED": "true"}
+"""Added to the handler's environment: the AWS SDK's warning about the node version is about
+the node queuecheck runs here, not about the handler, and would fill every log with it."""
+
+
 def runner_script() -> Path:
     """Where ``node_runner.mjs`` is (package data of ``model.harness.runtimes``)."""
     return Path(str(resources.files("model.harness.runtimes") / "node_runner.mjs"))

@@ -252,7 +252,8 @@ function onFatal(kind) {
   return (error) => {
     // Lambda's runtime reports the invocation as failed and starts a new environment.
     if (current !== null) {
-      send({ type: "error", id: current, ...errorFields(error), errorType: kind });
+      // "fatal": this process exits now; the next invocation needs a new one (a cold start).
+      send({ type: "error", id: current, ...errorFields(error), errorType: kind, fatal: true });
     }
     process.stderr.write(`${kind}: ${error?.stack ?? error}\n`);
     process.exit(1);
@@ -273,10 +274,12 @@ function watchTheHarness() {
   // fd 3's end stops the runner while its event loop turns; a handler stuck in a loop of its
   // own is stopped by this thread instead, when the harness that started it is gone.
   const watchdog = new Worker(
-    `const parent = process.ppid;
+    `const { workerData } = require("node:worker_threads");
      const kill = (pid) => { try { process.kill(pid, "SIGKILL"); return true; } catch { return false; } };
-     setInterval(() => { if (process.ppid !== parent) kill(-process.pid) || kill(process.pid); }, 500);`,
-    { eval: true },
+     setInterval(() => {
+       if (process.ppid !== workerData.parent) kill(-process.pid) || kill(process.pid);
+     }, 500);`,
+    { eval: true, workerData: { parent: process.ppid } }, // the harness, as seen at the start
   );
   watchdog.on("error", () => {});
   watchdog.unref();

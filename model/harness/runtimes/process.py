@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import json
 import os
+import select
 import selectors
 import shutil
 import signal
@@ -91,8 +92,8 @@ class Answered:
     """The handler returned ``value`` (JSON)."""
 
     value: Any
-    logs: tuple[str, ...] = ()
-    skipped_delay_ms: float = 0.0
+    logs: tuple[str, ...] = attrs.field(default=(), eq=False)
+    skipped_delay_ms: float = attrs.field(default=0.0, eq=False)
     """Retry delays the runner did not sleep (virtual time)."""
 
 
@@ -102,8 +103,8 @@ class Raised:
 
     error_type: str
     error_message: str
-    logs: tuple[str, ...] = ()
-    skipped_delay_ms: float = 0.0
+    logs: tuple[str, ...] = attrs.field(default=(), eq=False)
+    skipped_delay_ms: float = attrs.field(default=0.0, eq=False)
 
 
 @attrs.frozen
@@ -111,7 +112,7 @@ class Crashed:
     """The runner's process died during the invocation: no answer at all."""
 
     why: str
-    logs: tuple[str, ...] = ()
+    logs: tuple[str, ...] = attrs.field(default=(), eq=False)
 
 
 @attrs.frozen
@@ -119,7 +120,7 @@ class NoAnswer:
     """No answer within the Lambda timeout; the process was killed, as Lambda would."""
 
     after_s: float
-    logs: tuple[str, ...] = ()
+    logs: tuple[str, ...] = attrs.field(default=(), eq=False)
 
 
 Reply = Answered | Raised | Crashed | NoAnswer
@@ -317,11 +318,22 @@ class _Process:
             return self.returncode
 
     def wait(self, timeout: float) -> int | None:
-        """The exit status, waiting at most ``timeout`` for fd 4 to end (the runner's exit)."""
+        """The exit status, waiting at most ``timeout`` for the runner to exit."""
+        deadline = time.monotonic() + timeout
         with contextlib.suppress(_Silent, _Ended, RunnerError, OSError, KeyError, ValueError):
-            while True:
-                self.message(timeout)  # anything it still says is of no use now
+            while True:  # fd 4 ends first; anything it still says is of no use now
+                self.message(deadline - time.monotonic())
         self.drain()
+        if self.status() is None:
+            left = max(0.0, deadline - time.monotonic())
+            try:
+                exited = os.pidfd_open(self.pid)
+            except (OSError, AttributeError):  # gone already, or no pidfds here (not Linux)
+                return self.status()
+            try:
+                select.select([exited], [], [], left)
+            finally:
+                os.close(exited)
         return self.status()
 
     def kill(self, why: str) -> None:
@@ -355,12 +367,12 @@ class _Process:
         _LIVE.discard(self)
 
     def ending(self) -> str:
-        """Why the process ended, in words, with its last stderr line."""
-        self.drain()
+        """Why the process ended, in words: the harness's reason when it killed it, else the
+        exit status with the runner's last stderr line."""
         code = self.wait(STOP_GRACE_S)
         if self.killed:
-            why = self.killed
-        elif code is None:
+            return self.killed
+        if code is None:
             why = "the runner closed fd 4"
         elif code < 0:
             why = f"the runner was killed by signal {-code}"
@@ -386,8 +398,8 @@ class Runner:
     """What processes wrote while loading the handler, before their first invocation."""
     runtime: str = ""
     """What the runner said it is (``node v20.11.1``)."""
-    started: int = 0
-    """Processes started so far (each a cold start)."""
+    history: list[int] = attrs.Factory(list)
+    """The pid (= process group) of every process started so far, each a cold start."""
     _command: Command | None = None
     _current: _Process | None = None
     _standby: _Process | None = None
@@ -428,39 +440,41 @@ class Runner:
                     "context": context.wire(time.time()),
                 }
             )
-            reply = self._reply(process, context)
+            reply, fatal = self._reply(process, context)
         except RunnerError:
             self._discard()
             raise
         lines.extend(process.drain())
         self.logs = lines
         reply = attrs.evolve(reply, logs=tuple(lines))
-        if isinstance(reply, Crashed | NoAnswer) or process.status() is not None:
-            self._discard()  # dead, or as good as: the next invocation starts a fresh one
+        if fatal or isinstance(reply, Crashed | NoAnswer) or process.status() is not None:
+            self._discard()  # dead, or about to be: the next invocation starts a fresh one
         return reply
 
-    def _reply(self, process: _Process, context: Context) -> Reply:
+    def _reply(self, process: _Process, context: Context) -> tuple[Reply, bool]:
+        """The invocation's reply, and whether the runner said it exits after it."""
         deadline = time.monotonic() + context.timeout_s
         while True:
             try:
                 message = process.message(deadline - time.monotonic())
             except _Ended:
-                return Crashed(process.ending())
+                return Crashed(process.ending()), True
             except _Silent:
                 process.kill(f"no answer within {context.timeout_s:g} s")
-                return NoAnswer(context.timeout_s)
+                return NoAnswer(context.timeout_s), True
             except BrokenPipeError:
-                return Crashed(process.ending())
+                return Crashed(process.ending()), True
             kind, id_ = message["type"], message.get("id")
             if kind in ("result", "error") and id_ == context.aws_request_id:
                 skipped = float(message.get("skippedDelayMs") or 0)
+                fatal = bool(message.get("fatal"))
                 if kind == "result":
-                    return Answered(message.get("value"), skipped_delay_ms=skipped)
+                    return Answered(message.get("value"), skipped_delay_ms=skipped), fatal
                 return Raised(
                     str(message.get("errorType") or "Error"),
                     str(message.get("errorMessage") or ""),
                     skipped_delay_ms=skipped,
-                )
+                ), fatal
             raise RunnerError(
                 f"the runner answered invocation {context.aws_request_id} with a "
                 f"{kind!r} message{f' for {id_}' if id_ else ''}; protocol {PROTOCOL} "
@@ -491,8 +505,9 @@ class Runner:
 
     def _spawn(self) -> _Process:
         assert self._command is not None, "start() the runner first"
-        self.started += 1
-        return _Process(self._command)
+        process = _Process(self._command)
+        self.history.append(process.pid)
+        return process
 
     def _ready(self, process: _Process) -> _Process:
         try:

@@ -150,7 +150,8 @@ def _local(tag: str) -> str:
 def record_query_send(recorder: Recorder, request: ProxyRequest, answered: _Answered) -> None:
     """What ``Recorder.accepted`` does for the JSON protocol, for SQS's query protocol."""
     operation = request.headers.get("x-amz-target", "").rpartition(".")[2]
-    if operation not in ("SendMessage", "SendMessageBatch") or not 200 <= answered.status_code < 300:
+    accepted = 200 <= answered.status_code < 300
+    if operation not in ("SendMessage", "SendMessageBatch") or not accepted:
         return
     form = _form(request.body)
 
@@ -223,7 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_CONNECT = do_POST
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # one line per request on stderr: the handler's calls are recorded elsewhere
 
 
