@@ -292,22 +292,14 @@ async function main() {
     process.exit(2);
   }
   watchTheHarness();
+  // Read fd 3 from the start, so that its end stops the runner even while the handler loads;
+  // invocations wait for the load.
   const input = fromHarness();
   input.on("error", () => process.exit(0));
   input.on("end", () => process.exit(0));
   input.on("close", () => process.exit(0));
-  let handler;
-  try {
-    handler = await load(file, exportName);
-  } catch (error) {
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    send({ type: "failed", stage: "load", message: oneLine(reason) });
-    process.exit(1);
-  }
-  process.on("uncaughtException", onFatal("Runtime.UncaughtException"));
-  process.on("unhandledRejection", onFatal("Runtime.UnhandledPromiseRejection"));
-  baseline = process.getActiveResourcesInfo();
-  let queue = Promise.resolve();
+  let loaded;
+  let queue = new Promise((resolve) => (loaded = resolve));
   readline.createInterface({ input, crlfDelay: Infinity }).on("line", (line) => {
     if (!line.trim()) return;
     let message;
@@ -321,9 +313,21 @@ async function main() {
       process.stderr.write(`queuecheck runner: unknown message type ${message.type}\n`);
       process.exit(2);
     }
-    queue = queue.then(() => invoke(handler, message)); // one at a time, in order
+    queue = queue.then((handler) => invoke(handler, message).then(() => handler)); // in order
   });
+  let handler;
+  try {
+    handler = await load(file, exportName);
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    send({ type: "failed", stage: "load", message: oneLine(reason) });
+    process.exit(1);
+  }
+  process.on("uncaughtException", onFatal("Runtime.UncaughtException"));
+  process.on("unhandledRejection", onFatal("Runtime.UnhandledPromiseRejection"));
+  baseline = process.getActiveResourcesInfo();
   send({ type: "ready", protocol: PROTOCOL, runtime: `node ${process.version}`, pid: process.pid });
+  loaded(handler);
 }
 
 main();

@@ -495,10 +495,12 @@ class Runner:
         self._discard()
 
     def stop(self) -> None:
-        """End every process of this runner (fd 3 closed, then the group killed)."""
-        for process in (self._current, self._standby):
-            if process is not None:
-                process.close(STOP_GRACE_S)
+        """End every process of this runner: the current one gets EOF on fd 3 and a moment to
+        exit, then its group is killed; the spare, never invoked, is killed at once."""
+        if self._standby is not None:
+            self._standby.close()
+        if self._current is not None:
+            self._current.close(STOP_GRACE_S)
         self._current = self._standby = None
 
     # -- processes --

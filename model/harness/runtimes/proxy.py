@@ -75,7 +75,7 @@ _RESET = struct.pack("ii", 1, 0)
 class Headers(dict[str, str]):
     """Request headers by lower-case name; ``get`` takes any case (as botocore's do)."""
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> Any:
         return super().get(name.lower(), default)
 
 
@@ -190,7 +190,10 @@ class _LaneServer(ThreadingHTTPServer):
         self.proxy, self.lane = proxy, lane
         self.connections: set[socket.socket] = set()
         self.thread = threading.Thread(
-            target=self.serve_forever, name=f"queuecheck-proxy-{lane}", daemon=True
+            target=self.serve_forever,
+            kwargs={"poll_interval": 0.05},  # how long stop() waits for the loop to notice
+            name=f"queuecheck-proxy-{lane}",
+            daemon=True,
         )
 
     def process_request(self, request: Any, client_address: Any) -> None:

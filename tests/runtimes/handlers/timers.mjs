@@ -4,7 +4,7 @@ import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 
 const dynamodb = new DynamoDBClient({});
 
-export const handler = async (event) => {
+export const handler = async (event, context) => {
   const fired = [];
   await new Promise((resolve) => setTimeout(() => resolve(fired.push("own timer")), event.ownDelayMs));
   let attempts, retryDelay, error;
@@ -17,5 +17,5 @@ export const handler = async (event) => {
     error = failure.name;
     ({ attempts, totalRetryDelay: retryDelay } = failure.$metadata);
   }
-  return { fired, attempts, retryDelay, error };
+  return { fired, attempts, retryDelay, error, remaining: context.getRemainingTimeInMillis() };
 };
