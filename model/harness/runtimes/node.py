@@ -7,6 +7,7 @@ import functools
 import re
 import shutil
 import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -65,3 +66,13 @@ def command(handler: str, base: Path | str = ".", program: str = "node") -> list
     ``base`` (the pipeline file's folder)."""
     path, export = split_handler(handler)
     return [node(program), str(runner_script()), str(Path(base, path).resolve()), export]
+
+
+def main() -> None:
+    """Say which node the runtime uses, or why there is none, in one line (``tox -e node``)."""
+    try:
+        found = node()
+    except RunnerError as exc:
+        print(f"queuecheck: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(f"queuecheck: the node runtime uses {found}")
