@@ -169,3 +169,36 @@ def test_a_runner_exits_when_the_harness_dies(handlers, tmp_path):
             finally:
                 os.close(descriptor)
             assert ended, f"runner {pid} outlived the harness that started it"
+
+
+@pytest.mark.parametrize("ending", ["raise KeyboardInterrupt", "raise RuntimeError('boom')"])
+def test_a_harness_that_ends_with_ctrl_c_or_an_exception_leaves_no_runner(
+    handlers, tmp_path, ending
+):
+    """Interpreter exit kills every runner's process group (atexit): the runner and its spare
+    are gone by the time the harness process has exited."""
+    node_or_skip()
+    harness = textwrap.dedent(
+        f"""
+        from model.harness.runtimes import node
+        from model.harness.runtimes.process import Runner
+        runner, folder = Runner(), {str(handlers)!r}
+        runner.start(node.command("counter.mjs:handler", folder), {{}}, folder)
+        runner.invoke({{}})
+        print(*runner.pids, flush=True)
+        {ending}
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", harness],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    pids = [int(pid) for pid in done.stdout.split()]
+
+    assert 0 != done.returncode
+    assert 2 == len(pids), done.stderr
+    assert [] == [pid for pid in pids if group_alive(pid)]

@@ -5,6 +5,7 @@ absorb, repeat or surface it exactly as they would against AWS."""
 from __future__ import annotations
 
 import http.client
+import json
 import threading
 import urllib.parse
 
@@ -277,6 +278,29 @@ def test_the_query_protocol_is_named_injected_and_recorded(moto, proxy, injector
     assert ["sqs.SendMessage", "sqs.SendMessageBatch", "sqs.SendMessage"] == [
         a.operation for a in injector.attempts
     ]
+
+
+def test_a_json_batch_records_only_the_entries_the_queue_accepted(moto, proxy):
+    queue = moto.queue()
+    entries = [
+        {"Id": "a", "MessageBody": "one", "MessageAttributes": {}},
+        {"Id": "b", "MessageBody": "two", "DelaySeconds": 901},  # refused: over 900 s
+    ]
+    status, _ = _post(
+        proxy.queue_url(queue),
+        json.dumps({"QueueUrl": proxy.queue_url(queue), "Entries": entries}),
+        {
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "AmazonSQS.SendMessageBatch",
+            "Authorization": (
+                "AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/sqs/aws4_request, "
+                "SignedHeaders=host, Signature=0"
+            ),
+        },
+    )
+
+    assert 200 == status
+    assert [("one", {})] == proxy.recorder.sent
 
 
 @pytest.mark.parametrize(
