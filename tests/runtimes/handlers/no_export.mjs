@@ -1,0 +1,1 @@
+export const somethingElse = () => "not the handler";
