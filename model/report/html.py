@@ -62,10 +62,13 @@ class Cell:
 @attrs.frozen
 class RecordRow:
     step: Step
+    label: str
     cells: tuple[Cell, ...]
     present: bool
     appeared: bool
     """Present now, absent before (or the reverse, when not ``present``)."""
+    inside: bool = False
+    """Observed inside the step (after a race's actor, at a switch), not after it."""
 
 
 @attrs.frozen
@@ -83,21 +86,38 @@ class QueueRow:
     before: int
 
 
-def record_tables(failure: Failure, status: str) -> list[RecordTable]:
-    """For each record the run touched, its attributes after every step, changes flagged."""
-    ids: list[str] = []
+Observation = tuple[Step, str, dict[str, dict[str, str]], bool]
+
+
+def observations(failure: Failure) -> list[Observation]:
+    """Every observation of the table in story order: inside each step, at each mark that has
+    one; then after the step."""
+    seen: list[Observation] = []
     for step in failure.steps:
-        ids += [record_id for record_id in step.records_after if record_id not in ids]
+        for mark in sorted(step.marks, key=lambda mark: mark.before_call):
+            if mark.records_after is not None:
+                when = "after the race" if mark.kind == "race" else "at the switch"
+                label = f"{step.number}. {when}"
+                seen.append((step, label, mark.records_after, True))
+        seen.append((step, f"{step.number}. {step.action}", step.records_after, False))
+    return seen
+
+
+def record_tables(failure: Failure, status: str) -> list[RecordTable]:
+    """For each record the run touched, its attributes at every observation, changes flagged."""
+    seen = observations(failure)
+    ids: list[str] = []
+    for _, _, records, _ in seen:
+        ids += [record_id for record_id in records if record_id not in ids]
     tables = []
     for record_id in ids:
         columns: list[str] = [status]
-        for step in failure.steps:
-            seen = step.records_after.get(record_id, {})
-            columns += [name for name in seen if name not in columns]
+        for _, _, records, _ in seen:
+            columns += [name for name in records.get(record_id, {}) if name not in columns]
         rows = []
         previous: Mapping[str, str] | None = None
-        for step in failure.steps:
-            record = step.records_after.get(record_id)
+        for index, (step, label, records, inside) in enumerate(seen):
+            record = records.get(record_id)
             cells = []
             for name in columns:
                 value = (record or {}).get(name, "")
@@ -105,8 +125,8 @@ def record_tables(failure: Failure, status: str) -> list[RecordTable]:
                 changed = record is not None and previous is not None and value != old
                 was = old if changed and name == status and old else None
                 cells.append(Cell(clip(value, CELL), value, changed, was))
-            appeared = (record is None) != (previous is None) and step is not failure.steps[0]
-            rows.append(RecordRow(step, tuple(cells), record is not None, appeared))
+            appeared = index > 0 and (record is None) != (previous is None)
+            rows.append(RecordRow(step, label, tuple(cells), record is not None, appeared, inside))
             previous = record
         tables.append(RecordTable(record_id, tuple(columns), tuple(rows)))
     return tables

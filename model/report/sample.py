@@ -175,6 +175,14 @@ def _interleaving() -> Failure:
     """check_then_act_dedupe: GetItem, then an unconditional PutItem when nothing was found.
     B runs whole between A's check and A's write, and A's PutItem overwrites B's QUEUED record."""
     a, b = REQUEST, REQUEST + " (the same request again)"
+    by_b = _record(
+        "QUEUED",
+        2,
+        "req-0002",
+        updatedAt="2026-11-30T09:14:02.131Z",
+        queuedAt="2026-11-30T09:14:02.131Z",
+        sqsMessageId="6a1e0c2f-7d9b",
+    )
     after = _record(
         "QUEUED",
         2,
@@ -211,8 +219,14 @@ def _interleaving() -> Failure:
                 Call.of("A", "dynamodb.UpdateItem"),
             ],
             marks=[
-                Mark("switch", 1, "A hands over to B before its dynamodb.PutItem", "B"),
-                Mark("switch", 5, "B has answered; A resumes at its dynamodb.PutItem", "A"),
+                Mark("switch", 1, "A hands over to B before its dynamodb.PutItem", "B", {}),
+                Mark(
+                    "switch",
+                    5,
+                    "B has answered; A resumes at its dynamodb.PutItem",
+                    "A",
+                    {"order-1": by_b},
+                ),
             ],
             broke=Broken("a_serial_order_explains_them", problems),
             records_after={"order-1": after},
@@ -243,6 +257,7 @@ def _race() -> Failure:
         queuedAt="2026-11-30T09:14:03.024Z",
         sqsMessageId="0b7f2d41-93aa",
     )
+    processing = _record("PROCESSING", 2, "req-0003", updatedAt="2026-11-30T09:14:03.020Z")
     problems = ("record order-1 went back from PROCESSING to QUEUED",)
     answer = ACCEPTED
     steps = [
@@ -263,7 +278,13 @@ def _race() -> Failure:
                 Call.of("invocation 3", "dynamodb.UpdateItem"),
             ],
             marks=[
-                Mark("race", 3, "a consumer moved order-1 from PENDING to PROCESSING", "consumer"),
+                Mark(
+                    "race",
+                    3,
+                    "a consumer moved order-1 from PENDING to PROCESSING",
+                    "consumer",
+                    {"order-1": processing},
+                ),
             ],
             broke=Broken("statuses_only_move_forward (after the race)", problems),
             records_after={"order-1": dragged},

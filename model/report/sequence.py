@@ -27,7 +27,7 @@ LANE_W = 150
 MARGIN = 14
 HEAD_H = 40
 ROW_H = 24
-BAND_H = 22
+BAND_H = 34  # a line of text, then the actor's dot or the hand-over arrow
 CHAR_W = 6.7  # 11px DejaVu Sans Mono and its kin: 0.6 em a character
 LANE_LABEL = 20  # characters in a lane's header
 
@@ -169,7 +169,7 @@ class _Drawing:
 
     def mark(self, mark: Mark, step: Step, index: int) -> None:
         y = self.row(BAND_H)
-        top = y - BAND_H + 9
+        top = y - BAND_H + 7
         symbol = "RACE" if mark.kind == "race" else "SWITCH"
         extra = ""
         lane = self.who(mark.actor) if mark.actor is not None else None
@@ -180,13 +180,15 @@ class _Drawing:
                 giver = step.calls[index - 1].by
                 if giver != mark.actor:
                     extra = _arrow(self.x(giver, "invocation"), ax, y - 4, "handover")
+            if mark.kind == "race" and lane.kind == "actor":  # the actor writes the record
+                extra += _arrow(ax, self.x("dynamodb", "service"), y - 4, "write")
             extra += f'<circle class="actor-dot" cx="{ax:.1f}" cy="{y - 4:.1f}" r="4"/>'
         self.parts.append(
             f'<g class="mark mark-{mark.kind}" data-before-call="{mark.before_call}" '
             f'data-actor="{escape(mark.actor or "")}">{_title(f"{symbol}: {mark.text}")}'
             f'<rect class="band" x="{MARGIN}" y="{top:.1f}" width="{self.width - 2 * MARGIN:.1f}" '
-            f'height="{BAND_H - 4}"/>{extra}'
-            f"{_label(MARGIN + 4, y - 6, self.width - 2 * MARGIN - 8, f'{symbol}: {mark.text}')}"
+            f'height="{BAND_H - 2}"/>{extra}'
+            f"{_label(MARGIN + 4, top + 11, self.width - 2 * MARGIN - 8, f'{symbol}: {mark.text}')}"
             "</g>"
         )
 

@@ -124,6 +124,12 @@ class Mark:
     actor: str | None = None
     """Who acted: for a race, the actor ("consumer", "TTL expiry", "competing"); for a switch,
     the invocation that takes the turn."""
+    records_after: dict[str, dict[str, str]] | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_records)
+    )
+    """The records as the harness observed them right after the race's actor acted, or at the
+    switch (None: not observed). The record table shows them as rows of their own, so a status
+    the handler drags back shows at a glance."""
 
 
 @attrs.frozen
