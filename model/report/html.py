@@ -124,7 +124,7 @@ def record_tables(failure: Failure, status: str) -> list[RecordTable]:
                 old = (previous or {}).get(name, "")
                 changed = record is not None and previous is not None and value != old
                 was = old if changed and name == status and old else None
-                cells.append(Cell(clip(value, CELL), value, changed, was))
+                cells.append(Cell(clip(value, CELL), clean(value), changed, was))
             appeared = index > 0 and (record is None) != (previous is None)
             rows.append(RecordRow(step, label, tuple(cells), record is not None, appeared, inside))
             previous = record
