@@ -82,12 +82,13 @@ def _end(group: int, marker: str) -> None:
         time.sleep(0.1)
 
 
-def run(args: Sequence[str], timeout: float = TIMEOUT_S) -> str:
-    """Run headless Chromium with ``args`` after the offline flags; its standard output."""
+def run(args: Sequence[str], timeout: float = TIMEOUT_S, scratch: Path | None = None) -> str:
+    """Run headless Chromium with ``args`` after the offline flags; its standard output. Its
+    fresh profile is made in ``scratch`` (default: the system's temporary folder)."""
     exe = find()
     if exe is None:
         raise ChromiumError("no Chromium: install Debian's chromium or set QUEUECHECK_CHROMIUM")
-    with tempfile.TemporaryDirectory(prefix="queuecheck-chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="queuecheck-chromium-", dir=scratch) as profile:
         command = [exe, *FLAGS, f"--user-data-dir={profile}", *args]
         process = subprocess.Popen(
             command,
@@ -110,19 +111,29 @@ def run(args: Sequence[str], timeout: float = TIMEOUT_S) -> str:
         return out.decode(errors="replace")
 
 
-def screenshot(page: Path, out: Path, size: tuple[int, int] = (1280, 2000)) -> Path:
-    """A PNG of ``page`` in a window of ``size`` (width, height) pixels."""
+def screenshot(
+    page: Path,
+    out: Path,
+    size: tuple[int, int] = (1280, 2000),
+    extra: Sequence[str] = (),
+    scratch: Path | None = None,
+) -> Path:
+    """A PNG of ``page`` in a window of ``size`` (width, height) pixels. (The report's own
+    Content-Security-Policy keeps scripts off; ``--blink-settings=scriptEnabled=false`` would
+    too, but headless Chromium then writes no screenshot at all.)"""
     out = out.resolve()
     out.unlink(missing_ok=True)
-    run([f"--screenshot={out}", f"--window-size={size[0]},{size[1]}", page.resolve().as_uri()])
+    window = f"--window-size={size[0]},{size[1]}"
+    run([f"--screenshot={out}", window, *extra, page.resolve().as_uri()], scratch=scratch)
     if not out.exists():
         raise ChromiumError(f"Chromium wrote no screenshot of {page}")
     return out
 
 
-def dump_dom(page: Path, size: tuple[int, int] = (1280, 2000)) -> str:
+def dump_dom(page: Path, size: tuple[int, int] = (1280, 2000), scratch: Path | None = None) -> str:
     """The DOM of ``page`` once loaded (after any script on it ran), serialized."""
-    return run(["--dump-dom", f"--window-size={size[0]},{size[1]}", page.resolve().as_uri()])
+    window = f"--window-size={size[0]},{size[1]}"
+    return run(["--dump-dom", window, page.resolve().as_uri()], scratch=scratch)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
