@@ -419,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         where = args.out if args.html else Path(scratch)
-        for name, report, height in (("pass", pass_report(), 1500), ("fail", fail_report(), 2300)):
+        for name, report, height in (("pass", pass_report(), 1500), ("fail", fail_report(), 3200)):
             page = html.write(report, where / f"report-{name}.html")
             shot = chromium.screenshot(page, args.out / f"report-{name}.png", (1280, height))
             print(f"{shot} ({shot.stat().st_size:,} bytes) from {page.stat().st_size:,} bytes")
