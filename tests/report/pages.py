@@ -22,14 +22,14 @@ VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "met
 @attrs.define(eq=False)
 class Element:
     tag: str
-    attrs: dict[str, str]
+    attributes: dict[str, str]
     children: list[Element] = attrs.Factory(list)
     texts: list[str] = attrs.Factory(list)
     """Text directly inside, and (in order) the text of every child, for ``text``."""
 
     @property
     def classes(self) -> set[str]:
-        return set(self.attrs.get("class", "").split())
+        return set(self.attributes.get("class", "").split())
 
     def iter(self) -> Iterator[Element]:
         yield self
@@ -61,14 +61,14 @@ class _Tree(HTMLParser):
 
     def handle_starttag(self, tag: str, attributes: list[tuple[str, str | None]]) -> None:
         element = Element(tag, {name: value or "" for name, value in attributes})
-        self.tags.append((tag, element.attrs))
+        self.tags.append((tag, element.attributes))
         self.stack[-1].children.append(element)
         if tag not in VOID:
             self.stack.append(element)
 
     def handle_startendtag(self, tag: str, attributes: list[tuple[str, str | None]]) -> None:
         element = Element(tag, {name: value or "" for name, value in attributes})
-        self.tags.append((tag, element.attrs))
+        self.tags.append((tag, element.attributes))
         self.stack[-1].children.append(element)
 
     def handle_endtag(self, tag: str) -> None:

@@ -85,7 +85,7 @@ def checked(report: Report, scratch: Path) -> dict[str, object]:
     path = scratch / "check.html"
     path.write_text(copy, encoding="utf-8")
     dom = chromium.dump_dom(path, scratch=scratch)
-    (pre,) = [e for e in parse(dom).root.find_all("pre") if e.attrs.get("id") == "qc-check"]
+    (pre,) = [e for e in parse(dom).root.find_all("pre") if e.attributes.get("id") == "qc-check"]
     result: dict[str, object] = json.loads(pre.text())
     return result
 

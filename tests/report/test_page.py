@@ -35,7 +35,7 @@ def test_a_fail_page_shows_each_failure_with_its_diagram() -> None:
     assert "FAIL" == page.root.one(cls="badge").text()
     sections = page.root.find_all("section", "failure")
     assert [f"failure-{n}" for n in range(1, len(FAIL.failures) + 1)] == [
-        s.attrs["id"] for s in sections
+        s.attributes["id"] for s in sections
     ]
     for failure, section in zip(FAIL.failures, sections, strict=True):
         assert failure.invariant in section.one("h2").text()
@@ -56,9 +56,9 @@ def test_the_page_shows_what_was_verified_and_how_fast() -> None:
     for name, version in PASS.header.versions.items():
         assert f"{name} {version}" in facts
     stats = {
-        li.attrs["data-stat"]: li.one("b").text()
+        li.attributes["data-stat"]: li.one("b").text()
         for li in page.root.find_all("li")
-        if "data-stat" in li.attrs
+        if "data-stat" in li.attributes
     }
     assert f"{PASS.stats.examples:,}" == stats["examples"]
     assert f"{PASS.stats.steps:,}" == stats["steps"]
@@ -70,8 +70,8 @@ def heat_cells(table: Element) -> dict[tuple[str, str], int]:
     cells = {}
     for td in table.find_all("td", "heat"):
         count = int(td.text())
-        assert str(count) == td.attrs["data-count"]
-        cells[td.attrs["data-op"], td.attrs["data-kind"]] = count
+        assert str(count) == td.attributes["data-count"]
+        cells[td.attributes["data-op"], td.attributes["data-kind"]] = count
     return cells
 
 
@@ -84,7 +84,7 @@ def test_the_heatmap_cells_are_the_coverage_counts(report: Report) -> None:
         ("faults", coverage.faults, coverage.fault_kinds),
         ("races", coverage.races, coverage.race_kinds),
     ):
-        (table,) = [t for t in page.root.find_all("table") if t.attrs.get("id") == table_id]
+        (table,) = [t for t in page.root.find_all("table") if t.attributes.get("id") == table_id]
         expected = {(op, k): counts.get((op, k), 0) for op in coverage.operations for k in kinds}
         assert expected == heat_cells(table)
 
@@ -96,8 +96,9 @@ def test_the_shade_grows_with_the_count() -> None:
     )
     page = page_of(Report(coverage=coverage))
     shades = {
-        td.attrs["data-kind"]: float(re.findall(r"--shade: ([0-9.]+)", td.attrs["style"])[0])
+        td.attributes["data-kind"]: float(re.findall(r"--shade: ([0-9.]+)", style)[0])
         for td in page.root.find_all("td", "heat")
+        for style in [td.attributes["style"]]
     }
     assert shades["throttle"] > shades["crash"] > shades["timeout"] == 0.0
 
@@ -119,7 +120,7 @@ def test_the_record_after_each_step() -> None:
     """A row per step (and per observation inside one), the record's value in each cell."""
     failure = STORY.failures[0]
     rows = record_rows(STORY)
-    assert [str(s.number) for s in failure.steps] == [r.attrs["data-step"] for r in rows]
+    assert [str(s.number) for s in failure.steps] == [r.attributes["data-step"] for r in rows]
     header = page_of(STORY).root.one("table", "record").one("thead").find_all("th")
     columns = [th.text() for th in header][1:]
     assert "status" == columns[0]
@@ -129,7 +130,7 @@ def test_the_record_after_each_step() -> None:
         if record is None:
             assert "no record" in cells[0].text()
         else:
-            shown = [td.attrs.get("title", td.text()) for td in cells]
+            shown = [td.attributes.get("title", td.text()) for td in cells]
             assert [record.get(name, "") for name in columns] == [
                 s.split(" (was ")[0] for s in shown
             ]
@@ -139,7 +140,7 @@ def test_a_status_change_shows_at_a_glance() -> None:
     """The cell is flagged as changed and says what the status was; a row inside the step shows
     the record as the race's actor left it."""
     rows = record_rows(FAIL, failure=1)
-    inside = [r for r in rows if "inside" in r.attrs.get("class", "")]
+    inside = [r for r in rows if "inside" in r.attributes.get("class", "")]
     assert 1 == len(inside)
     assert "PROCESSING" == inside[0].find_all("td")[0].text()
     last = rows[-1].find_all("td")[0]
