@@ -18,6 +18,7 @@ reads that record in one language and checks it:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -258,7 +259,10 @@ class GenericJudge:
         return reply.accepted or reply.kind is Kind.REFUSED or step.conflict
 
     def key(self, request: Any) -> str:
-        return f"{request.id} ({request.content[:40]})"
+        """The id and a digest of the content: two contents under one id are two requests
+        to retry, however alike their beginnings (a prefix of the text once made two one)."""
+        digest = hashlib.sha256(request.content.encode("utf-8")).hexdigest()[:8]
+        return f"{request.id} ({digest})"
 
     def stuck(self, state: View) -> list[str]:
         pipeline = self.pipeline
