@@ -28,6 +28,7 @@ FORBIDDEN = [
     "ConditionalCheck",
     "Traceback",
     'File "',
+    "Error:",
     "Exception",
     "ClientError",
     "BotoCoreError",
