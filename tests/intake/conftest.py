@@ -16,9 +16,58 @@ import pytest
 
 from model.core.events import Response, api_event
 from model.core.plans import Race, RaceKind
-from model.harness.driver import LambdaContext
+from model.harness.driver import Crashed, LambdaContext
 from model.harness.sandbox import Sandbox, start
 
+# What no answer of the handler may show: AWS and SDK names, exception text, internals, the
+# names of its configuration (compared in lower case).
+FORBIDDEN = [
+    "arn:",
+    "123456789012",
+    "amazonaws",
+    "Throttl",
+    "AccessDenied",
+    "ProvisionedThroughput",
+    "InternalServerError",
+    "InternalError",
+    "ConditionalCheck",
+    "Traceback",
+    'File "',
+    "Error:",
+    "Exception",
+    "ClientError",
+    "BotoCoreError",
+    "StoreError",
+    "QueueError",
+    "DependencyError",
+    "ConfigError",
+    "TypeError",
+    "ConnectTimeout",
+    "EndpointConnection",
+    "ReadTimeout",
+    "botocore",
+    "boto3",
+    "moto",
+    "dynamodb",
+    "sqs",
+    "PutItem",
+    "SendMessage",
+    "UpdateItem",
+    "GetItem",
+    "injected",
+    "MESSAGES_TABLE",
+    "MESSAGES_QUEUE_URL",
+    "MESSAGE_TTL_SECONDS",
+]
+DOCUMENTED = {
+    "VALIDATION_ERROR": {400},
+    "NOT_FOUND": {404},
+    "METHOD_NOT_ALLOWED": {405},
+    "IDEMPOTENCY_CONFLICT": {409},
+    "PAYLOAD_TOO_LARGE": {413},
+    "UNSUPPORTED_MEDIA_TYPE": {415},
+    "SYSTEM_ERROR": {500, 503},
+}
 STATUS_UPDATE_FIELDS = frozenset(
     {"status", "updatedAt", "queuedAt", "sqsMessageId", "version", "lastError", "enqueueAttempts"}
 )
@@ -184,3 +233,26 @@ def capture_before(
 def immutable() -> Callable[[dict[str, Any]], dict[str, Any]]:
     """An item without its status-update fields: what must never change after creation."""
     return lambda item: {k: v for k, v in item.items() if k not in STATUS_UPDATE_FIELDS}
+
+
+@pytest.fixture
+def assert_clean(sandbox: Sandbox) -> Callable[[Response | Crashed, str], None]:
+    """Asserts an error answer has the documented shape, carries the event's requestId, and
+    shows nothing from the inside (``FORBIDDEN``, the table's and the queue's names)."""
+
+    def check(response: Response | Crashed, request_id: str) -> None:
+        assert not isinstance(response, Crashed)
+        error = response.body["error"]
+        assert {"error"} == set(response.body)
+        expected_keys = {"code", "message", "requestId"}
+        if error["code"] == "VALIDATION_ERROR":
+            expected_keys.add("details")
+        assert expected_keys == set(error)
+        assert response.status in DOCUMENTED[error["code"]]
+        assert request_id == error["requestId"]
+        assert isinstance(error["message"], str) and error["message"]
+        visible = response.raw_body + json.dumps(response.headers)
+        for fragment in [*FORBIDDEN, sandbox.table_name, sandbox.queue_url, "queuecheck-intake"]:
+            assert fragment.lower() not in visible.lower(), fragment
+
+    return check

@@ -113,27 +113,6 @@ def test_item_is_pending_with_version_1_at_creation(driver, sandbox, message):
     assert set() == {"queuedAt", "sqsMessageId"} & set(created)
 
 
-def test_ttl_defaults_to_seven_days_after_creation(driver, sandbox, message):
-    """``ttl`` is the creation time in epoch seconds plus 604800."""
-    message_id = driver.submit(message).body["messageId"]
-
-    item = sandbox.items()[message_id]
-
-    assert int(epoch(item["createdAt"])) + 604_800 == item["ttl"]
-
-
-@pytest.mark.parametrize("seconds", [60, 86_400, 1])
-def test_ttl_follows_message_ttl_seconds(driver, sandbox, monkeypatch, message, seconds):
-    """``MESSAGE_TTL_SECONDS`` sets how long after creation a record expires."""
-    monkeypatch.setenv("MESSAGE_TTL_SECONDS", str(seconds))
-
-    message_id = driver.submit(message).body["messageId"]
-
-    item = sandbox.items()[message_id]
-
-    assert int(epoch(item["createdAt"])) + seconds == item["ttl"]
-
-
 def test_queue_message_body_is_the_submission(driver, sandbox, message):
     """The SQS body is JSON ``{messageId, type, payload, attributes}``; attributes travel too."""
     message["attributes"] = {"tenant": "t-1", "priority": "high"}
