@@ -6,7 +6,6 @@ would be importable only as ``reference.<name>``, next to the package under test
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -14,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from model.core.events import Response, api_event
+from model.core.events import Response
 from model.core.plans import Race, RaceKind
 from model.harness.driver import Crashed, LambdaContext
 from model.harness.sandbox import Sandbox, start
@@ -73,26 +72,10 @@ STATUS_UPDATE_FIELDS = frozenset(
 )
 
 
-def canonical(value: Any) -> str:
-    """Canonical JSON: sorted keys, no whitespace, UTF-8 text."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 @pytest.fixture
 def message() -> dict[str, Any]:
     """A valid submission body, fresh for every test."""
     return {"type": "order.created", "payload": {"orderId": "o-1", "amount": 12}}
-
-
-@pytest.fixture
-def content_id() -> Callable[..., str]:
-    """The content-derived id: SHA-256 hex of the canonical ``{type, payload, attributes}``."""
-
-    def derive(type_: str, payload: Any, attributes: dict[str, str] | None = None) -> str:
-        content = {"type": type_, "payload": payload, "attributes": attributes or {}}
-        return hashlib.sha256(canonical(content).encode("utf-8")).hexdigest()
-
-    return derive
 
 
 @pytest.fixture
@@ -181,29 +164,6 @@ def invoke_raw(handler: Any, sandbox: Sandbox) -> Callable[..., Response]:
         return Response.parse(handler(event, LambdaContext(request_id)))
 
     return invoke
-
-
-@pytest.fixture
-def post_event() -> Callable[..., dict[str, Any]]:
-    """``POST /messages`` with exactly the given headers (no default Content-Type)."""
-
-    def build(
-        body: str | bytes | None,
-        headers: dict[str, str] | None = None,
-        *,
-        base64_encoded: bool = False,
-        request_id: str = "req-post",
-    ) -> dict[str, Any]:
-        return api_event(
-            "POST",
-            "/messages",
-            body,
-            headers,
-            base64_encoded=base64_encoded,
-            request_id=request_id,
-        )
-
-    return build
 
 
 @pytest.fixture
