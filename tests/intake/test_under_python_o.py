@@ -29,6 +29,7 @@ def test_the_black_box_suite_passes_under_python_o() -> None:
         [
             sys.executable,
             "-O",
+            "-P",  # the installed package, not the checkout first on sys.path (tox: the wheel)
             "-m",
             "pytest",
             "tests/intake",
