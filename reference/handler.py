@@ -101,7 +101,8 @@ def build_handler(
                         "duplicate": accepted.duplicate,
                     },
                 )
-            assert route.message_id is not None
+            if route.message_id is None:  # an explicit check: `python -O` drops an assert
+                raise RuntimeError("routed to a message without its messageId")
             if not validation.valid_message_id(route.message_id):
                 raise errors.not_found()
             return _respond(200, make_intake(request_id).view(route.message_id).public_view())

@@ -218,9 +218,10 @@ def parse_submission(event: Mapping[str, Any]) -> Submission:
         problems.append(Problem("Idempotency-Key", "must match " + ID_PATTERN.pattern))
     elif header_id is not None and isinstance(body_id, str) and body_id != header_id:
         problems.append(Problem("Idempotency-Key", "differs from messageId in the body"))
-    if problems:
+    # The type checks repeat what ``problems`` already says, for mypy and without an assert
+    # (which `python -O` drops).
+    if problems or not isinstance(type_, str) or not isinstance(payload, dict):
         raise errors.validation_error(*problems)
-    assert isinstance(type_, str) and isinstance(payload, dict)
     fingerprint = content_hash(type_, payload, attributes)
     message_id = body_id if isinstance(body_id, str) else header_id or fingerprint
     return Submission(message_id, type_, payload, attributes, fingerprint)

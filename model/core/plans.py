@@ -30,11 +30,6 @@ class FaultKind(enum.StrEnum):
     """The invocation dies at this call (a Lambda timeout): no response at all, not applied."""
 
     @property
-    def may_apply(self) -> bool:
-        """Whether the service may have applied the request although the caller saw a failure."""
-        return self is FaultKind.APPLIED_LOST
-
-    @property
     def retryable(self) -> bool:
         return self not in (FaultKind.ACCESS_DENIED, FaultKind.CRASH)
 

@@ -36,11 +36,13 @@ def test_aws_is_refused_without_the_variable_and_under_ci(
 
 
 def test_an_unknown_backend_names_the_choices(monkeypatch):
+    """A backend the harness does not know is refused with the list of those it does."""
     monkeypatch.setenv(backends.ENV, "localstack")
     with pytest.raises(backends.BackendError, match="moto, moto-server, dynalite, aws"):
         backends.current()
 
 
 def test_dynalite_without_node_says_so(monkeypatch):
+    """Without node on PATH, dynalite is refused with the reason: it needs node."""
     monkeypatch.setenv("PATH", "/nonexistent")
     assert "needs node" in (backends.refused("dynalite") or "")

@@ -40,6 +40,8 @@ def test_the_switch_points_decide_the_order_of_calls(switches, expected, hand_ov
 
 
 def test_an_error_on_either_thread_reaches_the_caller():
+    """An exception raised by the second invocation, on its own thread, is raised to the
+    caller of ``run``."""
     scheduler = Scheduler(Switches((1,)), lambda who, op: None)
 
     def breaks() -> None:

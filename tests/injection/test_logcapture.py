@@ -7,6 +7,7 @@ from model.harness.logcapture import captured
 
 
 def test_records_output_and_tracebacks_are_captured():
+    """Log records, stdout and stderr lines, and a logged exception's traceback are captured."""
     logger = logging.getLogger("capture.test.info")
     logger.setLevel(logging.INFO)
     with captured() as lines:

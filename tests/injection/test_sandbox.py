@@ -9,13 +9,14 @@ import subprocess
 import sys
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from model.core.plans import Fault, FaultKind
-from model.harness.sandbox import QUEUE_NAME, RealAWSRefused, Sandbox, start
+from model.harness.sandbox import RealAWSRefused, Sandbox, start
 
 PUT = "dynamodb.PutItem"
 SEND = "sqs.SendMessage"
@@ -155,13 +156,14 @@ def test_reset_recreates_a_deleted_table_and_queue(sandbox: Sandbox, calls: Any)
 
 
 def test_the_fixture_sets_the_handler_environment(sandbox: Sandbox) -> None:
-    """The ``sandbox`` fixture exports MESSAGES_TABLE and MESSAGES_QUEUE_URL for the handler,
-    the queue URL pointing at the contract's queue."""
-    assert sandbox.environment == {
-        "MESSAGES_TABLE": os.environ["MESSAGES_TABLE"],
-        "MESSAGES_QUEUE_URL": os.environ["MESSAGES_QUEUE_URL"],
+    """The ``sandbox`` fixture tells the handler where the contract's table and queue are:
+    MESSAGES_TABLE and MESSAGES_QUEUE_URL, with the names and moto's account and region."""
+    expected = {
+        "MESSAGES_TABLE": "queuecheck-messages",
+        "MESSAGES_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/queuecheck-intake",
     }
-    assert sandbox.queue_url.endswith(f"/{QUEUE_NAME}")
+    assert expected == {name: os.environ.get(name) for name in expected}
+    assert expected == sandbox.environment
 
 
 def test_start_is_once_per_process(sandbox: Sandbox) -> None:
@@ -347,15 +349,36 @@ def test_real_aws_refused_is_a_base_exception() -> None:
     )
 
 
-def test_this_process_runs_on_fake_credentials(sandbox: Sandbox, calls: Any) -> None:
-    """Inside the sandbox the credentials are the fake ones and no profile or endpoint
-    override is set."""
-    import boto3
+def test_this_process_runs_on_the_sandboxs_settings(sandbox: Sandbox) -> None:
+    """Inside the sandbox the environment holds the settings the sandbox itself forces, beyond
+    the fake keys tox already sets: a session token under both names, the region under both
+    names, no moto region outside AWS's, and no config or credentials file to read a profile
+    from. None of the settings that could point a client elsewhere is set."""
+    forced = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "MOTO_ALLOW_NONEXISTENT_REGION": "false",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+    dangerous = {
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_ENDPOINT_URL_SQS",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+    }
 
-    credentials = boto3.session.Session().get_credentials()
-
-    assert ("testing", "testing") == (os.environ["AWS_ACCESS_KEY_ID"], credentials.access_key)
-    assert set() == {"AWS_PROFILE", "AWS_ENDPOINT_URL"} & set(os.environ)
+    assert forced == {name: os.environ.get(name) for name in forced}
+    assert set() == dangerous & set(os.environ)
 
 
 START_IN_A_FRESH_PROCESS = """
@@ -367,31 +390,56 @@ import boto3
 session = boto3.session.Session()
 client = session.client("dynamodb")
 client.put_item(TableName=box.table_name, Item={"messageId": {"S": "m-1"}})
-names = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
-         "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SQS", "AWS_ROLE_ARN", "AWS_REGION"]
+credentials = session.get_credentials()
+names = [
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_SQS", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_REGION", "AWS_DEFAULT_REGION",
+]
 print(json.dumps({
     "environ": {name: os.environ.get(name) for name in names},
-    "credentials": session.get_credentials().access_key,
+    "credentials": [credentials.access_key, credentials.secret_key, credentials.token],
+    "region": session.region_name,
     "endpoint": client.meta.endpoint_url,
     "items": sorted(box.items()),
 }))
 """
 
 
-def test_start_forces_fake_credentials_and_drops_dangerous_settings() -> None:
-    """Started in a process whose environment names a profile, an endpoint, a role and real
-    looking keys, the sandbox removes the first three, forces the fake keys, and a client made
-    afterwards talks to moto at the standard endpoint."""
+def test_start_forces_fake_credentials_and_drops_dangerous_settings(tmp_path: Path) -> None:
+    """Started in a process whose environment sets every setting that could reach a real
+    account (a profile, endpoints, a role, container and web-identity credentials, real-looking
+    keys, a config and a credentials file naming another region and endpoint), the sandbox
+    removes or replaces each one, and a client made afterwards talks to moto, at the standard
+    endpoint, with the fake keys."""
+    config = tmp_path / "config"
+    config.write_text("[default]\nregion = eu-west-1\nendpoint_url = " + NOWHERE + "\n")
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        "[default]\naws_access_key_id = AKIAFROMTHEFILE00000\n"
+        "aws_secret_access_key = secret-from-the-file\n"
+    )
     environment = {
         **os.environ,
         "AWS_ACCESS_KEY_ID": "AKIAREALLOOKINGKEY00",
         "AWS_SECRET_ACCESS_KEY": "not-a-real-secret",
+        "AWS_SESSION_TOKEN": "a-real-looking-session-token",
+        "AWS_SECURITY_TOKEN": "a-real-looking-security-token",
         "AWS_PROFILE": "production",
         "AWS_DEFAULT_PROFILE": "production",
         "AWS_ENDPOINT_URL": NOWHERE,
+        "AWS_ENDPOINT_URL_DYNAMODB": NOWHERE,
         "AWS_ENDPOINT_URL_SQS": NOWHERE,
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI": NOWHERE + "/credentials",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/deploy",
+        "AWS_WEB_IDENTITY_TOKEN_FILE": str(tmp_path / "token"),
         "AWS_ROLE_ARN": "arn:aws:iam::111111111111:role/deploy",
         "AWS_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",
     }
     finished = subprocess.run(
         [sys.executable, "-c", START_IN_A_FRESH_PROCESS],
@@ -407,14 +455,24 @@ def test_start_forces_fake_credentials_and_drops_dangerous_settings() -> None:
         "environ": {
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_SECURITY_TOKEN": "testing",
             "AWS_PROFILE": None,
             "AWS_DEFAULT_PROFILE": None,
             "AWS_ENDPOINT_URL": None,
+            "AWS_ENDPOINT_URL_DYNAMODB": None,
             "AWS_ENDPOINT_URL_SQS": None,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": None,
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": None,
+            "AWS_WEB_IDENTITY_TOKEN_FILE": None,
             "AWS_ROLE_ARN": None,
             "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
         },
-        "credentials": "testing",
+        "credentials": ["testing", "testing", "testing"],
+        "region": "us-east-1",
         "endpoint": "https://dynamodb.us-east-1.amazonaws.com",
         "items": ["m-1"],
     }

@@ -6,7 +6,6 @@ would be importable only as ``reference.<name>``, next to the package under test
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -14,36 +13,69 @@ from typing import Any
 
 import pytest
 
-from model.core.events import Response, api_event
+from model.core.events import Response
 from model.core.plans import Race, RaceKind
-from model.harness.driver import LambdaContext
+from model.harness.driver import Crashed, LambdaContext
 from model.harness.sandbox import Sandbox, start
 
+# What no answer of the handler may show: AWS and SDK names, exception text, internals, the
+# names of its configuration (compared in lower case).
+FORBIDDEN = [
+    "arn:",
+    "123456789012",
+    "amazonaws",
+    "Throttl",
+    "AccessDenied",
+    "ProvisionedThroughput",
+    "InternalServerError",
+    "InternalError",
+    "ConditionalCheck",
+    "Traceback",
+    'File "',
+    "Error:",
+    "Exception",
+    "ClientError",
+    "BotoCoreError",
+    "StoreError",
+    "QueueError",
+    "DependencyError",
+    "ConfigError",
+    "TypeError",
+    "ConnectTimeout",
+    "EndpointConnection",
+    "ReadTimeout",
+    "botocore",
+    "boto3",
+    "moto",
+    "dynamodb",
+    "sqs",
+    "PutItem",
+    "SendMessage",
+    "UpdateItem",
+    "GetItem",
+    "injected",
+    "MESSAGES_TABLE",
+    "MESSAGES_QUEUE_URL",
+    "MESSAGE_TTL_SECONDS",
+]
+DOCUMENTED = {
+    "VALIDATION_ERROR": {400},
+    "NOT_FOUND": {404},
+    "METHOD_NOT_ALLOWED": {405},
+    "IDEMPOTENCY_CONFLICT": {409},
+    "PAYLOAD_TOO_LARGE": {413},
+    "UNSUPPORTED_MEDIA_TYPE": {415},
+    "SYSTEM_ERROR": {500, 503},
+}
 STATUS_UPDATE_FIELDS = frozenset(
     {"status", "updatedAt", "queuedAt", "sqsMessageId", "version", "lastError", "enqueueAttempts"}
 )
-
-
-def canonical(value: Any) -> str:
-    """Canonical JSON: sorted keys, no whitespace, UTF-8 text."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @pytest.fixture
 def message() -> dict[str, Any]:
     """A valid submission body, fresh for every test."""
     return {"type": "order.created", "payload": {"orderId": "o-1", "amount": 12}}
-
-
-@pytest.fixture
-def content_id() -> Callable[..., str]:
-    """The content-derived id: SHA-256 hex of the canonical ``{type, payload, attributes}``."""
-
-    def derive(type_: str, payload: Any, attributes: dict[str, str] | None = None) -> str:
-        content = {"type": type_, "payload": payload, "attributes": attributes or {}}
-        return hashlib.sha256(canonical(content).encode("utf-8")).hexdigest()
-
-    return derive
 
 
 @pytest.fixture
@@ -135,29 +167,6 @@ def invoke_raw(handler: Any, sandbox: Sandbox) -> Callable[..., Response]:
 
 
 @pytest.fixture
-def post_event() -> Callable[..., dict[str, Any]]:
-    """``POST /messages`` with exactly the given headers (no default Content-Type)."""
-
-    def build(
-        body: str | bytes | None,
-        headers: dict[str, str] | None = None,
-        *,
-        base64_encoded: bool = False,
-        request_id: str = "req-post",
-    ) -> dict[str, Any]:
-        return api_event(
-            "POST",
-            "/messages",
-            body,
-            headers,
-            base64_encoded=base64_encoded,
-            request_id=request_id,
-        )
-
-    return build
-
-
-@pytest.fixture
 def capture_before(
     sandbox: Sandbox, raw_item: Callable[[str], dict[str, Any]]
 ) -> Callable[[str, str], list[dict[str, Any]]]:
@@ -184,3 +193,26 @@ def capture_before(
 def immutable() -> Callable[[dict[str, Any]], dict[str, Any]]:
     """An item without its status-update fields: what must never change after creation."""
     return lambda item: {k: v for k, v in item.items() if k not in STATUS_UPDATE_FIELDS}
+
+
+@pytest.fixture
+def assert_clean(sandbox: Sandbox) -> Callable[[Response | Crashed, str], None]:
+    """Asserts an error answer has the documented shape, carries the event's requestId, and
+    shows nothing from the inside (``FORBIDDEN``, the table's and the queue's names)."""
+
+    def check(response: Response | Crashed, request_id: str) -> None:
+        assert not isinstance(response, Crashed)
+        error = response.body["error"]
+        assert {"error"} == set(response.body)
+        expected_keys = {"code", "message", "requestId"}
+        if error["code"] == "VALIDATION_ERROR":
+            expected_keys.add("details")
+        assert expected_keys == set(error)
+        assert response.status in DOCUMENTED[error["code"]]
+        assert request_id == error["requestId"]
+        assert isinstance(error["message"], str) and error["message"]
+        visible = response.raw_body + json.dumps(response.headers)
+        for fragment in [*FORBIDDEN, sandbox.table_name, sandbox.queue_url, "queuecheck-intake"]:
+            assert fragment.lower() not in visible.lower(), fragment
+
+    return check

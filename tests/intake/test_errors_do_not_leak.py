@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from model.core.events import Response, api_event, submit_event
+from model.core.events import api_event, submit_event
 from model.core.plans import Fault, FaultKind
-from model.harness.driver import Crashed
 
 PUT, SEND, UPDATE, GET = (
     "dynamodb.PutItem",
@@ -16,52 +15,6 @@ PUT, SEND, UPDATE, GET = (
     "dynamodb.UpdateItem",
     "dynamodb.GetItem",
 )
-FORBIDDEN = [
-    "arn:",
-    "123456789012",
-    "amazonaws",
-    "Throttl",
-    "AccessDenied",
-    "ProvisionedThroughput",
-    "InternalServerError",
-    "InternalError",
-    "ConditionalCheck",
-    "Traceback",
-    'File "',
-    "Exception",
-    "ClientError",
-    "BotoCoreError",
-    "StoreError",
-    "QueueError",
-    "DependencyError",
-    "ConfigError",
-    "TypeError",
-    "ConnectTimeout",
-    "EndpointConnection",
-    "ReadTimeout",
-    "botocore",
-    "boto3",
-    "moto",
-    "dynamodb",
-    "sqs",
-    "PutItem",
-    "SendMessage",
-    "UpdateItem",
-    "GetItem",
-    "injected",
-    "MESSAGES_TABLE",
-    "MESSAGES_QUEUE_URL",
-    "MESSAGE_TTL_SECONDS",
-]
-DOCUMENTED = {
-    "VALIDATION_ERROR": {400},
-    "NOT_FOUND": {404},
-    "METHOD_NOT_ALLOWED": {405},
-    "IDEMPOTENCY_CONFLICT": {409},
-    "PAYLOAD_TOO_LARGE": {413},
-    "UNSUPPORTED_MEDIA_TYPE": {415},
-    "SYSTEM_ERROR": {500, 503},
-}
 KINDS = [
     FaultKind.THROTTLE,
     FaultKind.SERVER_ERROR,
@@ -70,28 +23,6 @@ KINDS = [
     FaultKind.ACCESS_DENIED,
 ]
 MESSAGE = {"type": "t", "payload": {"k": "v"}, "messageId": "leak-1"}
-
-
-@pytest.fixture
-def assert_clean(sandbox):
-    """Asserts an error answer has the documented shape and leaks nothing."""
-
-    def check(response: Response, request_id: str) -> None:
-        assert not isinstance(response, Crashed)
-        error = response.body["error"]
-        assert {"error"} == set(response.body)
-        expected_keys = {"code", "message", "requestId"}
-        if error["code"] == "VALIDATION_ERROR":
-            expected_keys.add("details")
-        assert expected_keys == set(error)
-        assert response.status in DOCUMENTED[error["code"]]
-        assert request_id == error["requestId"]
-        assert isinstance(error["message"], str) and error["message"]
-        visible = response.raw_body + json.dumps(response.headers)
-        for fragment in [*FORBIDDEN, sandbox.table_name, sandbox.queue_url, "queuecheck-intake"]:
-            assert fragment.lower() not in visible.lower(), fragment
-
-    return check
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -148,16 +79,6 @@ def test_unexpected_exception_is_a_clean_500(driver, sandbox, dynamodb, assert_c
 
     assert 500 == response.status
     assert_clean(response, "req-leak-4")
-
-
-def test_missing_configuration_is_a_clean_500(invoke_raw, monkeypatch, assert_clean):
-    """A function deployed without its configuration answers a clean 500."""
-    monkeypatch.delenv("MESSAGES_TABLE")
-
-    response = invoke_raw(submit_event(MESSAGE, request_id="req-leak-5"))
-
-    assert 500 == response.status
-    assert_clean(response, "req-leak-5")
 
 
 def client_errors():

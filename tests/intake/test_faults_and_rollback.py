@@ -160,17 +160,20 @@ def test_send_failure_with_failing_bookkeeping_still_rolls_back(
 
 
 def test_persistent_applied_but_lost_send(driver, sandbox, queued, keyed):
-    """Sends applied but never acknowledged: 503, record PENDING; a retry completes."""
+    """Sends applied but never acknowledged: 503, record PENDING, and each of the three
+    attempts (standard retries, 3 in all) left its message; a retry sends once more and
+    completes."""
     sandbox.injector.plan(Fault(SEND, FaultKind.APPLIED_LOST, times=None))
 
     failed = driver.submit(keyed)
 
     assert_retry_later(failed)
     assert "PENDING" == sandbox.items()[ID]["status"]
-    assert all(ID == body["messageId"] for body in queued())
+    assert [ID, ID, ID] == [body["messageId"] for body in queued()]
     sandbox.injector.clear()
     assert 202 == driver.submit(keyed).status
     assert "QUEUED" == sandbox.items()[ID]["status"]
+    assert [ID, ID, ID, ID] == [body["messageId"] for body in queued()]
 
 
 @pytest.mark.parametrize("kind", RETRYABLE)

@@ -55,6 +55,12 @@ def finish_after_update_failure(driver, sandbox):
     driver.submit(RICH, request_id="req-retry")
 
 
+def finish_after_crash_at_update(driver, sandbox):
+    sandbox.injector.plan(Fault(UPDATE, FaultKind.CRASH))
+    driver.submit(RICH, request_id="req-meta")
+    driver.submit(RICH, request_id="req-retry")
+
+
 def finish_after_lost_update(driver, sandbox):
     sandbox.injector.plan(Fault(UPDATE, FaultKind.APPLIED_LOST, times=1))
     driver.submit(RICH, request_id="req-meta")
@@ -75,6 +81,7 @@ def finish_with_competitor(driver, sandbox):
         finish_after_send_failure,
         finish_after_crash_at_send,
         finish_after_update_failure,
+        finish_after_crash_at_update,
         finish_after_lost_update,
         finish_with_competitor,
     ],

@@ -18,8 +18,11 @@ def keyed(message):
 
 @pytest.mark.parametrize("at", [SEND, UPDATE])
 @pytest.mark.parametrize("status", ["PROCESSING", "DELIVERED", "FAILED"])
-def test_consumer_first_is_success_with_its_status(driver, sandbox, write, keyed, at, status):
-    """A consumer that moves the record on first: success reporting that status, never undone."""
+def test_consumer_first_is_success_with_its_status(
+    driver, sandbox, write, queued, keyed, at, status
+):
+    """A consumer that moves the record on first: success reporting that status, never undone,
+    and the one message sent is this request's."""
     sandbox.injector.plan_race(
         Race(at, RaceKind.CONSUMER_ADVANCES), lambda: write(ID, status={"S": status})
     )
@@ -31,11 +34,13 @@ def test_consumer_first_is_success_with_its_status(driver, sandbox, write, keyed
     item = sandbox.items()[ID]
     assert (status, 1) == (item["status"], item["version"])
     assert "queuedAt" not in item
-    assert 1 == len(sandbox.messages())
+    assert [ID] == [body["messageId"] for body in queued()]
 
 
 def test_competing_invocation_at_update_both_succeed(driver, sandbox, queued, keyed):
-    """Two invocations of one request racing to the status update both succeed; QUEUED once."""
+    """Two invocations of one request racing to the status update both succeed: the record is
+    QUEUED once (version 2), and each sent its message (the inner one resumed the PENDING
+    record it found: at-least-once)."""
     event = submit_event(keyed, request_id="req-outer")
     inner = []
     sandbox.injector.plan_race(
@@ -48,7 +53,7 @@ def test_competing_invocation_at_update_both_succeed(driver, sandbox, queued, ke
     assert (202, "QUEUED") == (outer.status, outer.body["status"])
     item = sandbox.items()[ID]
     assert ("QUEUED", 2) == (item["status"], item["version"])
-    assert {ID} == {body["messageId"] for body in queued()}
+    assert [ID, ID] == [body["messageId"] for body in queued()]
 
 
 def test_competing_invocation_at_send_both_succeed(driver, sandbox, queued, keyed):

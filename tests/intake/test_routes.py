@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from model.core.events import api_event
 from model.core.plans import Fault, FaultKind
 
 ISO_MILLIS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
@@ -69,16 +68,6 @@ def test_get_unknown_id_is_not_found(driver, sandbox):
     assert "NOT_FOUND" == response.error_code
 
 
-def test_get_invalid_id_is_not_found(driver, sandbox):
-    """An id that could never be valid is 404 NOT_FOUND without a lookup."""
-    event = api_event("GET", "/messages/bad.id", path_parameters={"messageId": "bad.id"})
-
-    response = driver.invoke(event)
-
-    assert 404 == response.status
-    assert [] == sandbox.injector.attempts
-
-
 def test_get_expired_record_is_not_found(driver, sandbox, message, expire):
     """A record whose ttl has passed (not yet deleted by DynamoDB) is 404 NOT_FOUND."""
     message_id = driver.submit(message).body["messageId"]
@@ -89,60 +78,6 @@ def test_get_expired_record_is_not_found(driver, sandbox, message, expire):
     assert 404 == response.status
     assert "NOT_FOUND" == response.error_code
     assert message_id in sandbox.items()
-
-
-def test_get_without_path_parameters_reads_the_path(driver, message):
-    """The id is taken from the path when ``pathParameters`` is absent."""
-    message_id = driver.submit(message).body["messageId"]
-
-    response = driver.invoke(api_event("GET", f"/messages/{message_id}"))
-
-    assert (200, message_id) == (response.status, response.body["messageId"])
-
-
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("GET", "/"),
-        ("POST", "/"),
-        ("POST", "/message"),
-        ("GET", "/messages/a/b"),
-        ("POST", "/other"),
-        ("GET", "/other/messages"),
-        ("GET", ""),
-    ],
-)
-def test_unknown_paths_are_not_found(driver, nothing_happened, method, path):
-    """Any path other than /messages and /messages/{id} is 404 NOT_FOUND."""
-    response = driver.invoke(api_event(method, path, '{"type": "t", "payload": {}}'))
-
-    assert 404 == response.status
-    assert "NOT_FOUND" == response.error_code
-    nothing_happened()
-
-
-@pytest.mark.parametrize(
-    ("method", "path", "allowed"),
-    [
-        ("GET", "/messages", "POST"),
-        ("PUT", "/messages", "POST"),
-        ("DELETE", "/messages", "POST"),
-        ("PATCH", "/messages", "POST"),
-        ("POST", "/messages/abc", "GET"),
-        ("PUT", "/messages/abc", "GET"),
-        ("DELETE", "/messages/abc", "GET"),
-    ],
-)
-def test_wrong_method_is_not_allowed_with_allow_header(
-    driver, nothing_happened, method, path, allowed
-):
-    """A known path with the wrong method is 405 METHOD_NOT_ALLOWED, naming the allowed one."""
-    response = driver.invoke(api_event(method, path, '{"type": "t", "payload": {}}'))
-
-    assert 405 == response.status
-    assert "METHOD_NOT_ALLOWED" == response.error_code
-    assert allowed in [part.strip() for part in response.headers["allow"].split(",")]
-    nothing_happened()
 
 
 @pytest.mark.parametrize(

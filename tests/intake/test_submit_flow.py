@@ -23,15 +23,6 @@ def canonical(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def test_new_message_is_accepted_and_queued(driver, message, content_id):
-    """A new message is answered 202 ``{messageId, status: QUEUED, duplicate: false}``."""
-    response = driver.submit(message)
-
-    expected_id = content_id(message["type"], message["payload"])
-    assert 202 == response.status
-    assert {"messageId": expected_id, "status": "QUEUED", "duplicate": False} == response.body
-
-
 def test_new_message_makes_exactly_put_send_update(driver, operations, message):
     """The happy path is one PutItem, one SendMessage, one UpdateItem, in that order."""
     driver.submit(message)
@@ -81,23 +72,6 @@ def test_stored_item_has_every_contract_attribute(driver, sandbox, message):
     assert isinstance(item["sqsMessageId"], str) and item["sqsMessageId"]
 
 
-def test_payload_hash_is_of_content_when_id_is_given(driver, sandbox, message, content_id):
-    """With an explicit id, ``payloadHash`` is still the SHA-256 of the canonical content."""
-    message["messageId"] = "explicit-1"
-
-    driver.submit(message)
-
-    expected = content_id(message["type"], message["payload"])
-    assert expected == sandbox.items()["explicit-1"]["payloadHash"]
-
-
-def test_item_without_attributes_has_no_attributes_map(driver, sandbox, message):
-    """``attributes`` is stored only when given."""
-    message_id = driver.submit(message).body["messageId"]
-
-    assert "attributes" not in sandbox.items()[message_id]
-
-
 def test_item_is_pending_with_version_1_at_creation(driver, sandbox, message):
     """Right after PutItem (before the send) the item is PENDING, version 1, no SQS fields."""
     seen = []
@@ -111,59 +85,6 @@ def test_item_is_pending_with_version_1_at_creation(driver, sandbox, message):
     [created] = seen
     assert ("PENDING", 1) == (created["status"], created["version"])
     assert set() == {"queuedAt", "sqsMessageId"} & set(created)
-
-
-def test_ttl_defaults_to_seven_days_after_creation(driver, sandbox, message):
-    """``ttl`` is the creation time in epoch seconds plus 604800."""
-    message_id = driver.submit(message).body["messageId"]
-
-    item = sandbox.items()[message_id]
-
-    assert int(epoch(item["createdAt"])) + 604_800 == item["ttl"]
-
-
-@pytest.mark.parametrize("seconds", [60, 86_400, 1])
-def test_ttl_follows_message_ttl_seconds(driver, sandbox, monkeypatch, message, seconds):
-    """``MESSAGE_TTL_SECONDS`` sets how long after creation a record expires."""
-    monkeypatch.setenv("MESSAGE_TTL_SECONDS", str(seconds))
-
-    message_id = driver.submit(message).body["messageId"]
-
-    item = sandbox.items()[message_id]
-
-    assert int(epoch(item["createdAt"])) + seconds == item["ttl"]
-
-
-def test_queue_message_body_is_the_submission(driver, sandbox, message):
-    """The SQS body is JSON ``{messageId, type, payload, attributes}``; attributes travel too."""
-    message["attributes"] = {"tenant": "t-1", "priority": "high"}
-
-    message_id = driver.submit(message).body["messageId"]
-
-    [(body, attributes)] = sandbox.messages()
-    assert {
-        "messageId": message_id,
-        "type": message["type"],
-        "payload": message["payload"],
-        "attributes": {"tenant": "t-1", "priority": "high"},
-    } == json.loads(body)
-    assert {"tenant": "t-1", "priority": "high"} == attributes
-
-
-def test_queue_message_without_attributes(driver, sandbox, message):
-    """Without attributes the body still names id, type and payload, and has no SQS attributes."""
-    message_id = driver.submit(message).body["messageId"]
-
-    [(body, attributes)] = sandbox.messages()
-    sent = json.loads(body)
-    assert (message_id, message["type"], message["payload"]) == (
-        sent["messageId"],
-        sent["type"],
-        sent["payload"],
-    )
-    assert {"messageId", "type", "payload", "attributes"} == set(sent)
-    assert not sent["attributes"]
-    assert {} == attributes
 
 
 def test_sqs_message_id_is_recorded(driver, sandbox, sqs, message):

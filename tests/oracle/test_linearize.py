@@ -56,6 +56,7 @@ def explained(
 def test_what_a_serial_order_explains_passes(
     invocations: list[Invocation], after: Snapshot
 ) -> None:
+    """Two answers, a record and a queue that some serial order of the two would give."""
     assert explained(invocations, after)
 
 
@@ -103,6 +104,7 @@ def test_what_a_serial_order_explains_passes(
 def test_what_no_serial_order_explains_fails(
     invocations: list[Invocation], after: Snapshot
 ) -> None:
+    """Two answers, a record and a queue that neither serial order of the two would give."""
     assert not explained(invocations, after)
 
 

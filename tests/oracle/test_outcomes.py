@@ -51,7 +51,7 @@ CALM_CASES = [
         SUBMIT, holding("QUEUED", ORDER, expired=True), None, NEW, id="same content expired -> 202"
     ),
     pytest.param(
-        Submission("m-1", Content.of(ORDER.type, ORDER.payload, {})),
+        Submission("m-1", Content("order.created", '{"amount":12,"orderId":"o-1"}', ())),
         holding("QUEUED"),
         ORDER,
         DUPLICATE,
