@@ -144,25 +144,22 @@ class BareSubmits:
 # -- 2. the harness on the reference ------------------------------------------------------
 
 
-class _TimedDriver:
-    """The machine's driver, timing the handler's outermost invocations (a competing invocation
-    run by a race happens inside another one and is not counted twice)."""
+class _TimedHandler:
+    """The handler under test, timing its outermost invocations (a competing invocation run by
+    a race happens inside another one and is not counted twice)."""
 
-    def __init__(self, driver: Any, totals: dict[str, float]) -> None:
-        self.driver, self.totals, self.depth = driver, totals, 0
+    def __init__(self, handler: Callable[..., Any], totals: dict[str, float]) -> None:
+        self.handler, self.totals, self.depth = handler, totals, 0
 
-    def invoke(self, event: dict[str, Any]) -> Any:
+    def __call__(self, event: Any, context: Any) -> Any:
         self.depth += 1
         started = time.perf_counter()
         try:
-            return self.driver.invoke(event)
+            return self.handler(event, context)
         finally:
             self.depth -= 1
             if self.depth == 0:
                 self.totals["handler"] += time.perf_counter() - started
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.driver, name)
 
 
 def timed_machine(
@@ -177,17 +174,17 @@ def timed_machine(
     injected faults and races. Setup and teardown (liveness) are timed as a whole.
     ``between`` runs after each passing example's teardown, outside every timing.
     """
+    from model.harness.intake import contract_intake
     from model.harness.machine import STATS, machine_for
 
-    base = machine_for(handler)
     totals = dict.fromkeys(("setup", "teardown", "handler", "observing", "checking"), 0.0)
+    base = machine_for(contract_intake(_TimedHandler(handler, totals)))
     record: dict[str, Any] = {"steps": [], "totals": totals}
 
     class Timed(base):  # type: ignore[misc, valid-type]
         def __init__(self) -> None:
             started = time.perf_counter()
             super().__init__()
-            self.driver = _TimedDriver(self.driver, totals)
             self._first = True
             totals["setup"] += time.perf_counter() - started
             self._mark()
@@ -210,8 +207,8 @@ def timed_machine(
             finally:
                 totals["observing"] += time.perf_counter() - started
 
-        def invoke(self, event: dict[str, Any], label: str) -> Any:
-            answer = super().invoke(event, label)
+        def invoke(self, event: Any, sent: Any, label: str, **detail: Any) -> Any:
+            answer = super().invoke(event, sent, label, **detail)
             if hasattr(self, "_statuses"):
                 self._statuses.append(answer.status)
             return answer
@@ -422,7 +419,7 @@ def detection(variants: Sequence[str], seeds: int, jobs: int) -> list[dict[str, 
 PROFILE_PARTS = (
     # (what, file suffix, function): cumulative time of each; indented parts are inside the
     # line above, and the handler's calls are inside liveness too
-    ("handler invocations", "model/harness/driver.py", "invoke"),
+    ("handler invocations", "model/harness/machine.py", "call"),
     ("  moto UpdateItem", "moto/dynamodb/responses.py", "update_item"),
     ("    parsing UpdateExpression", "moto/dynamodb/parsing/expressions.py", "make"),
     ("  moto PutItem", "moto/dynamodb/responses.py", "put_item"),
