@@ -2,13 +2,16 @@
 
 ``rest`` is API Gateway's REST proxy event (payload 1.0), ``http`` the HTTP API's (payload
 2.0: ``rawPath``, ``requestContext.http``, lower-case header names), ``direct`` the body
-itself. Pure: events are plain dicts.
+itself, ``sqs`` a batch of SQS records whose bodies are the requests. Pure: events are plain
+dicts.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from model.core.events import Encoding, api_event, with_request_id
@@ -67,16 +70,89 @@ def event_for(
         text = body
     else:
         text = spelled.text(body) if encoding else json.dumps(body)
+    if pipeline.source == "sqs":
+        return sqs_event([(f"{request_id}-1", text or "")])
     headers = {spelled.header("Content-Type"): spelled.media_type}
+    headers |= {spelled.header(name): value for name, value in pipeline.headers.items()}
     if pipeline.source == "http":
-        return http_event(pipeline.method, pipeline.path, text, headers, request_id)
-    return api_event(
-        pipeline.method,
-        pipeline.path,
-        text,
-        headers,
-        base64_encoded=spelled.base64 and text is not None,
-        request_id=request_id,
+        event = http_event(pipeline.method, pipeline.path, text, headers, request_id)
+    else:
+        event = api_event(
+            pipeline.method,
+            pipeline.path,
+            text,
+            headers,
+            base64_encoded=spelled.base64 and text is not None,
+            request_id=request_id,
+        )
+    if pipeline.authorizer is not None:
+        event["requestContext"]["authorizer"] = json.loads(json.dumps(pipeline.authorizer))
+    return event
+
+
+def sqs_event(records: Sequence[tuple[str, str]], receive_count: int = 1) -> dict[str, Any]:
+    """An SQS event as Lambda's event source mapping hands a batch over: one record per
+    (message id, body)."""
+    return {
+        "Records": [
+            {
+                "messageId": message_id,
+                "receiptHandle": f"queuecheck-receipt-{message_id}-{receive_count}",
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": str(receive_count),
+                    "SentTimestamp": "1767225600000",
+                    "SenderId": "AIDAQUEUECHECK",
+                    "ApproximateFirstReceiveTimestamp": "1767225600001",
+                },
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(body.encode("utf-8")).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:queuecheck-source",
+                "awsRegion": "us-east-1",
+            }
+            for message_id, body in records
+        ]
+    }
+
+
+def batch_of(event: Any) -> list[str]:
+    """The message ids of an SQS event's records, in order."""
+    records = event.get("Records") if isinstance(event, dict) else None
+    return [str(record.get("messageId")) for record in records or []]
+
+
+def redelivered(event: Any, index: int) -> Any:
+    """One record of an SQS batch, delivered again on its own (as SQS redelivers a message
+    whose receipt was not deleted): same message id, one more receive."""
+    record = event["Records"][index]
+    count = int(record["attributes"]["ApproximateReceiveCount"]) + 1
+    return sqs_event([(record["messageId"], record["body"])], count)
+
+
+def read_batch(pipeline: Pipeline, answer: Any, message_ids: Sequence[str]) -> tuple[Reply, ...]:
+    """What an SQS handler's return value says of each record of its batch. Without partial
+    batch responses, returning acknowledges the whole batch. With them, the records listed in
+    ``batchItemFailures`` failed; a response Lambda cannot read fails the whole batch, as
+    Lambda treats it."""
+    if not pipeline.partial_batch:
+        return tuple(Reply(Kind.ACCEPTED, None, "acknowledged") for _ in message_ids)
+    failures = answer.get("batchItemFailures") if isinstance(answer, dict) else None
+    listed = (
+        [item.get("itemIdentifier") for item in failures if isinstance(item, dict)]
+        if isinstance(failures, list)
+        else None
+    )
+    if answer is None or answer == {}:
+        listed = []
+    if listed is None or any(item not in message_ids for item in listed):
+        why = f"returned {_text(answer)[:160]}, which Lambda reads as the whole batch failed"
+        return tuple(Reply(Kind.FAILED, None, why) for _ in message_ids)
+    return tuple(
+        Reply(Kind.FAILED, None, "reported in batchItemFailures")
+        if message_id in listed
+        else Reply(Kind.ACCEPTED, None, "acknowledged")
+        for message_id in message_ids
     )
 
 

@@ -15,7 +15,7 @@ import pytest
 from model.core.spec import Pipeline, PipelineFileError
 from model.core.spec import load as load_pipeline
 from model.harness import backends, profiles
-from model.harness.driver import DEFAULT_HANDLER, Driver, Handler, HandlerLoadError, load_handler
+from model.harness.driver import DEFAULT_HANDLER, Driver, Handler, HandlerLoadError
 from model.harness.sandbox import Sandbox, start
 
 
@@ -137,26 +137,31 @@ def pipeline(request: pytest.FixtureRequest) -> Pipeline | None:
 
 
 @pytest.fixture(scope="session")
-def intake_machine(handler: Handler, pipeline: Pipeline | None) -> type[Any]:
-    """The state machine class that verifies the handler under test: against the contract,
-    or, with --pipeline, as its pipeline file describes it with the generic invariants."""
-    if pipeline is None:
-        from model.harness.machine import machine_for
+def intake(handler_spec: str, pipeline: Pipeline | None) -> Any:
+    """The intake under test, loaded as Lambda starts a function: its table, queue and
+    environment made first, then the handler imported (model.harness.intake.load)."""
+    from model.harness.intake import load
 
-        return machine_for(handler)
-    from model.harness.machine import machine_for_pipeline
-
-    return machine_for_pipeline(pipeline, handler)
+    start()
+    try:
+        return load(handler_spec, pipeline)
+    except HandlerLoadError as exc:
+        pytest.exit(str(exc), returncode=4)
 
 
 @pytest.fixture(scope="session")
-def handler(handler_spec: str) -> Handler:
+def intake_machine(intake: Any) -> type[Any]:
+    """The state machine class that verifies the handler under test: against the contract,
+    or, with --pipeline, as its pipeline file describes it with the generic invariants."""
+    from model.harness.machine import machine_for
+
+    return machine_for(intake)
+
+
+@pytest.fixture(scope="session")
+def handler(intake: Any) -> Handler:
     """The handler under test, imported after the sandbox (so moto hooks its clients)."""
-    start()
-    try:
-        return load_handler(handler_spec)
-    except HandlerLoadError as exc:
-        pytest.exit(str(exc), returncode=4)
+    return intake.handler  # type: ignore[no-any-return]
 
 
 @pytest.fixture

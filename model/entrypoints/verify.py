@@ -5,24 +5,51 @@
     queuecheck-verify --pipeline intake.toml           # your intake, as its pipeline file says
 
 ``tox -e verify`` runs this. Exit status 0 means PASS, 1 a broken invariant (the report
-tells the story of the shrunk failing run), 2 a usage problem or a pipeline file's mistake.
+tells the story of each shrunk failing run), 2 a usage problem or a pipeline file's mistake.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import random
+import shlex
 import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from contextlib import redirect_stderr
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
 from typing import Any, NoReturn
+
+import attrs
 
 from model.core.spec import Pipeline, PipelineFileError
 from model.core.spec import load as load_pipeline
 from model.harness import backends, profiles
-from model.harness.driver import DEFAULT_HANDLER, HandlerLoadError, load_handler
+from model.harness.driver import DEFAULT_HANDLER, HandlerLoadError
+
+
+@attrs.frozen
+class Verdict:
+    """What a run found, in the order a reader wants it: each broken invariant's shrunk story,
+    the shallowest first, and how to run it again."""
+
+    handler: str
+    profile: str
+    seconds: float
+    failures: tuple[Any, ...]
+    """``model.harness.story.LastFailure`` of each broken invariant, shortest story first."""
+    replay: tuple[str, ...]
+    """Command lines that run the same run again."""
+    unexplained: str = ""
+    """A failure that named no invariant (it should not happen): its text."""
+    saved: tuple[str, ...] = ()
+    """Scenario files written for the failures."""
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures and not self.unexplained
 
 
 def _table(counter: Counter[tuple[str, str]], races: bool) -> list[str]:
@@ -53,46 +80,45 @@ def _backend_line() -> str:
     return f"{sandbox.backend} over HTTP at {where} (table by Scan, queue by recorded sends)"
 
 
-def report(
-    handler_spec: str,
-    profile: str,
-    seconds: float,
-    failure: BaseException | None,
-    *,
-    pipeline: Pipeline | None = None,
-    operations: Sequence[str] = (),
-) -> str:
+def header_lines(intake: Any, handler_spec: str, profile: str) -> list[str]:
+    """Who is verified, against what, where, and how hard."""
     from hypothesis import settings
 
-    from model.core.generic import INVARIANTS as GENERIC_INVARIANTS
-    from model.core.invariants import INVARIANTS as CONTRACT_INVARIANTS
-    from model.harness.machine import LAST_FAILURE, STATS
-
-    current = settings()
-    checked = GENERIC_INVARIANTS if pipeline else CONTRACT_INVARIANTS
+    current, pipeline, judge = settings(), intake.pipeline, intake.judge
     judged = (
         [
             f"  pipeline:   {pipeline.origin} ({pipeline.source}: {pipeline.route}; "
             f"statuses {' -> '.join(pipeline.statuses)})",
-            f"  calls:      {', '.join(operations)} (faults and races planned on these)",
-            "  checks:     the generic invariants (model/core/generic.py)",
+            f"  calls:      {', '.join(intake.operations)} (faults and races planned on these)",
         ]
         if pipeline
-        else ["  checks:     queuecheck's contract (DESIGN.md section 1) and its invariants"]
+        else []
     )
-    lines = [
+    return [
         "queuecheck verify",
         f"  handler:    {handler_spec}",
         *judged,
+        f"  checks:     {judge.title}",
         f"  backend:    {_backend_line()}",
         f"  profile:    {profile} (max_examples={current.max_examples}, "
         f"steps per example<={current.stateful_step_count}, derandomize={current.derandomize})",
+    ]
+
+
+def report(intake: Any, verdict: Verdict) -> str:
+    """The report a person reads: what was run, what it covered, and each failure's story."""
+    from model.harness.story import STATS
+
+    seconds = verdict.seconds
+    lines = [
+        *header_lines(intake, verdict.handler, verdict.profile),
         "",
         f"  examples run:        {STATS.examples}",
         f"  steps run:           {STATS.steps}  ({STATS.invocations} handler invocations)",
-        f"  steps per second:    {STATS.steps / seconds:.0f}  ({seconds:.1f} s in all)",
+        f"  steps per second:    {STATS.steps / max(seconds, 1e-9):.0f}  ({seconds:.1f} s in all)",
         f"  invariants checked:  {STATS.invariant_checks}  "
-        f"({len(checked)} invariants after every step, liveness at the end of every example)",
+        f"({len(intake.judge.names)} invariants after every step, liveness at the end of every "
+        "example)",
         f"  log lines checked:   {STATS.log_lines}  (no payload may show in what a handler logs)",
         "  faults injected (operation x kind, attempts):",
         *_table(STATS.injected, races=False),
@@ -104,23 +130,28 @@ def report(
         *_spellings(STATS.encodings),
         "",
     ]
-    if failure is None:
+    if verdict.passed:
         lines.append(
             "RESULT: PASS - every invariant held in every example, and every example ended live."
         )
         return "\n".join(lines)
-    lines.append(f"RESULT: FAIL - invariant {LAST_FAILURE.invariant or '?'} broken.")
-    lines.append("")
-    lines.append("What broke:")
-    lines += [f"  - {problem}" for problem in LAST_FAILURE.problems] or [f"  {failure!r}"]
-    lines.append("")
-    lines.append("The shrunk failing run, as a story:")
-    lines += [f"  {i}. {step.text}" for i, step in enumerate(LAST_FAILURE.story, 1)]
-    notes = [
-        note for note in getattr(failure, "__notes__", []) if "reproduce" in note or "@seed" in note
-    ]
-    if notes:
-        lines += ["", "To replay it exactly:", *[f"  {note.strip()}" for note in notes]]
+    failures = verdict.failures
+    if len(failures) == 1:
+        lines.append(f"RESULT: FAIL - invariant {failures[0].invariant} broken.")
+    elif failures:
+        names = ", ".join(failure.invariant for failure in failures)
+        lines.append(f"RESULT: FAIL - {len(failures)} invariants broken: {names}.")
+    else:
+        lines += ["RESULT: FAIL - the run failed without naming an invariant:", verdict.unexplained]
+    for number, failure in enumerate(failures, 1):
+        if len(failures) > 1:
+            lines += ["", f"{number}. invariant {failure.invariant} broken"]
+        lines += ["", "What broke:", *[f"  - {problem}" for problem in failure.problems]]
+        lines += ["", "The shrunk failing run, as a story:"]
+        lines += [f"  {i}. {step.text}" for i, step in enumerate(failure.story, 1)]
+    lines += ["", "To run it again:", *[f"  {line}" for line in verdict.replay]]
+    for saved in verdict.saved:
+        lines.append(f"  python -m model.scenarios {shlex.quote(saved)}")
     return "\n".join(lines)
 
 
@@ -146,7 +177,7 @@ def _usage_error(message: str) -> int:
     return 2
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = _Parser(prog="queuecheck-verify", description=__doc__.split("\n")[0])
     parser.add_argument(
         "--handler",
@@ -169,6 +200,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--max-examples", type=_positive, default=None, help="override the profile's max_examples"
     )
     parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="the random seed of a profile that is not derandomized (the report prints the one "
+        "a run used, to run it again)",
+    )
+    parser.add_argument(
         "--backend",
         default=None,
         choices=backends.NAMES,
@@ -179,17 +217,91 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--save-scenario",
         default=None,
         metavar="PATH",
-        help="on failure, write the shrunk run as a scenario file here",
+        help="on failure, write the shrunk run as a scenario file here (one file per broken "
+        "invariant: the first at PATH, the others beside it)",
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+MAX_BUGS = 5
+"""How many broken invariants one report names at most (a run each, and one more that
+passes): enough to show a deep bug under shallow ones, not so many that a report on a handler
+broken everywhere takes an hour."""
+
+
+def find_every_bug(intake: Any, settings: Any) -> tuple[tuple[Any, ...], BaseException | None]:
+    """Every bug a run can show, each with its own shrunk story, the shallowest first.
+
+    Hypothesis reports one failure per run, shrunk; the next run switches that invariant off
+    (``IntakeMachine.ignored``) so that what it finds next is another bug, shrunk on its own:
+    a shallow bug (an error text leak) then cannot hide a deep one (lost messages). Hypothesis
+    can report several failures of one run itself, but shrinks each from scratch, which took
+    five minutes where this takes one."""
+    from hypothesis.stateful import run_state_machine_as_test
+
+    from model.harness.machine import machine_for
+    from model.harness.story import LAST_FAILURE, LastFailure, forget_failures
+
+    found: list[LastFailure] = []
+    ignored: frozenset[str] = frozenset()
+    for _ in range(MAX_BUGS):
+        forget_failures()
+        try:
+            run_state_machine_as_test(machine_for(intake, ignored=ignored), settings=settings)  # type: ignore[no-untyped-call]
+        except AssertionError as exc:
+            if not LAST_FAILURE.story:
+                return tuple(found), exc
+            found.append(
+                LastFailure(list(LAST_FAILURE.story), LAST_FAILURE.invariant, LAST_FAILURE.problems)
+            )
+            ignored |= {LAST_FAILURE.invariant.split(" (")[0]}
+            continue
+        break
+    return tuple(sorted(found, key=lambda failure: len(failure.story))), None
+
+
+def _replay(argv: Sequence[str], seed: int | None) -> tuple[str, ...]:
+    """The command line that runs the same run again: the same arguments, and the seed where
+    the profile draws at random (a derandomized profile replays by itself)."""
+    kept: list[str] = []
+    skip = False
+    for argument in argv:
+        if skip:
+            skip = False
+            continue
+        if argument == "--seed":
+            skip = True
+            continue
+        if not argument.startswith("--seed="):
+            kept.append(argument)
+    if seed is not None:
+        kept += ["--seed", str(seed)]
+    return (" ".join(["queuecheck-verify", *map(shlex.quote, kept)]),)
+
+
+def _use_seed(seed: int) -> None:
+    """Make Hypothesis draw from ``seed``: what pytest's ``--hypothesis-seed`` does."""
+    import hypothesis.core
+
+    if not hasattr(hypothesis.core, "global_force_seed"):
+        raise RuntimeError(
+            "this Hypothesis release has no hypothesis.core.global_force_seed, which "
+            "queuecheck-verify --seed sets; install the version in constraints.txt"
+        )
+    setattr(hypothesis.core, "global_force_seed", seed)  # noqa: B010 - not a typed API
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _arguments(argv)
 
     import os
 
     from hypothesis import settings
-    from hypothesis.stateful import run_state_machine_as_test
 
-    from model.harness.machine import machine_for
+    from model.harness.intake import load
     from model.harness.sandbox import start
+    from model.harness.story import STATS
 
     pipeline = None
     if args.pipeline:
@@ -209,54 +321,69 @@ def main(argv: Sequence[str] | None = None) -> int:
         start()
     except backends.BackendError as exc:
         return _usage_error(str(exc))
-    try:
-        handler = load_handler(handler_spec)
+    noise = io.StringIO()
+    try:  # what the handler prints while it is imported and probed is no part of the report
+        with redirect_stderr(noise), redirect_stdout(noise):
+            intake = load(handler_spec, pipeline)
     except HandlerLoadError as exc:
         return _usage_error(str(exc))
-    overrides = settings(max_examples=args.max_examples) if args.max_examples else settings()
-    failure: BaseException | None = None
+    seed = None
+    if not settings().derandomize:
+        seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
+        _use_seed(seed)
+    overrides = settings(
+        max_examples=args.max_examples or settings().max_examples,
+        print_blob=False,  # the report says how to run it again, on the command line
+    )
+    STATS.reset()
     started = time.perf_counter()
-    noise = io.StringIO()
-    operations: tuple[str, ...] = ()
-    try:
-        with redirect_stderr(noise):  # the handler's own error logs; the report tells the story
-            if pipeline:
-                from model.harness.machine import machine_for_pipeline
-
-                machine: Any = machine_for_pipeline(pipeline, handler)
-                operations = machine.intake.operations
-            else:
-                machine = machine_for(handler)
-            run_state_machine_as_test(machine, settings=overrides)  # type: ignore[no-untyped-call]
-    except AssertionError as exc:
-        failure = exc
+    with redirect_stderr(noise):  # the handler's own error logs; the report tells the story
+        failures, failure = find_every_bug(intake, overrides)
     seconds = time.perf_counter() - started
-    print(report(handler_spec, profile, seconds, failure, pipeline=pipeline, operations=operations))
-    if failure is not None and args.save_scenario:
-        _save(args.save_scenario, handler_spec, pipeline, args.pipeline, profile)
-    return 0 if failure is None else 1
+    unexplained = "" if failures or failure is None else f"  {failure!r}"
+    saved: tuple[str, ...] = ()
+    if failures and args.save_scenario:
+        saved = _save(
+            args.save_scenario,
+            handler_spec,
+            pipeline,
+            args.pipeline,
+            profile=profile,
+            failures=failures,
+        )
+    verdict = Verdict(
+        handler_spec, profile, seconds, failures, _replay(argv, seed), unexplained, saved
+    )
+    print(report(intake, verdict))
+    return 0 if verdict.passed else 1
 
 
 def _save(
-    out: str, handler_spec: str, pipeline: Pipeline | None, pipeline_path: str, profile: str
-) -> None:
-    from model.harness.machine import LAST_FAILURE
+    out: str,
+    handler_spec: str,
+    pipeline: Pipeline | None,
+    pipeline_path: str,
+    *,
+    profile: str,
+    failures: Sequence[Any],
+) -> tuple[str, ...]:
+    """One scenario file per failure: the shallowest at ``out``, each other beside it, named
+    after its invariant."""
+    from model.scenarios.writer import write_pipeline_scenario, write_scenario
 
-    if pipeline:
-        from model.scenarios.writer import write_pipeline_scenario
-
-        path = write_pipeline_scenario(
-            LAST_FAILURE, out, handler=handler_spec, pipeline_path=pipeline_path
-        )
-        print(f"\nScenario written to {path}; replay it with:")
-        print(f"  python -m model.scenarios {path}")
-        return
-    from model.scenarios.writer import write_scenario
-
-    path = write_scenario(LAST_FAILURE, out, handler=handler_spec, profile=profile)
-    print(f"\nScenario written to {path}; run it with:")
-    print(f"  python -m model.scenarios --handler {handler_spec} {path}")
-    print("  (move it into scenarios/ to keep it: pytest tests/scenarios runs scenarios/*.toml)")
+    first = Path(out)
+    paths = []
+    for number, failure in enumerate(failures):
+        name = failure.invariant.split(" (")[0]
+        path = first if number == 0 else first.with_name(f"{first.stem}-{name}{first.suffix}")
+        if pipeline:
+            write_pipeline_scenario(
+                failure, path, handler=handler_spec, pipeline_path=pipeline_path
+            )
+        else:
+            write_scenario(failure, path, handler=handler_spec, profile=profile)
+        paths.append(str(path))
+    return tuple(paths)
 
 
 if __name__ == "__main__":

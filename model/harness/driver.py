@@ -36,6 +36,11 @@ def load_handler(spec: str) -> Handler:
             f"--handler {spec!r}: cannot import {module_name!r} ({exc}); "
             "is its folder on PYTHONPATH?"
         ) from exc
+    except (Exception, SystemExit) as exc:  # the module's own code failed while loading
+        raise HandlerLoadError(
+            f"--handler {spec!r}: importing {module_name} raised {type(exc).__name__}: "
+            f"{str(exc)[:200]} (a pipeline file's [env] sets variables before the import)"
+        ) from exc
     handler = getattr(module, function_name, None)
     if not callable(handler):
         raise HandlerLoadError(

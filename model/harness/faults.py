@@ -97,7 +97,37 @@ class Attempt:
 
     operation: str
     attempt: int
-    outcome: str  # "passed", a FaultKind value, or "race:<kind>" then "passed"
+    outcome: str
+    """"passed"; a FaultKind value (injected); "race:<kind>" (then the attempt itself); or
+    "error:<Code>": nothing was injected, and the service itself answered that error."""
+
+    @property
+    def injected(self) -> bool:
+        return self.outcome != "passed" and not self.outcome.startswith("error:")
+
+
+def service_error(response: Any) -> str | None:
+    """The error code a service answered with, if it answered an error: from moto's
+    ``(status, headers, body)`` or botocore's ``AWSResponse``."""
+    if isinstance(response, tuple):
+        status, headers, body = response
+    else:
+        status = getattr(response, "status_code", 200)
+        headers, body = getattr(response, "headers", {}), getattr(response, "content", b"")
+    if not isinstance(status, int) or status < 400:
+        return None
+    lowered = {str(k).lower(): str(v) for k, v in dict(headers or {}).items()}
+    code = (
+        lowered.get("x-amzn-query-error", "").partition(";")[0]
+        or lowered.get("x-amzn-errortype", "").partition(":")[0]
+    )
+    if not code:
+        try:
+            text = body.decode("utf-8") if isinstance(body, bytes) else str(body)
+            code = str(json.loads(text).get("__type", "")).rpartition("#")[2]
+        except (ValueError, AttributeError):
+            code = ""
+    return code or f"HTTP {status}"
 
 
 @attrs.define
@@ -193,7 +223,11 @@ class Injector:
         kind = next((fault.kind for fault in self.faults if fault.fires(operation)), None)
         self.attempts.append(Attempt(operation, attempt, str(kind) if kind else "passed"))
         if kind is None:
-            return proceed(request)
+            response = proceed(request)
+            error = service_error(response)
+            if error is not None:  # a story shows what the service said, not "passed"
+                self.attempts[-1] = Attempt(operation, attempt, f"error:{error}")
+            return response
         self.injected[(operation, str(kind))] += 1
         return self._inject(kind, operation, request, proceed)
 

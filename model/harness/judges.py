@@ -34,7 +34,7 @@ from model.core.generic import HANDLER, Change, Invalid, Submit
 from model.core.lifecycle import TRANSITIONS, Status
 from model.core.observed import Answer, QueueMessage, Snapshot
 from model.core.plans import RaceKind
-from model.core.sources import NotAnAnswer, read_answer
+from model.core.sources import NotAnAnswer, batch_of, read_answer, read_batch
 from model.core.spec import Pipeline
 from model.core.views import Kind, Reply, View
 from model.harness.faults import Attempt
@@ -115,8 +115,14 @@ class Pair:
     stretches: tuple[Stretch, ...]
 
 
+def _each(request: Any) -> tuple[Any, ...]:
+    """The requests an invocation carried, one or a batch's."""
+    return request if isinstance(request, tuple) else (request,)
+
+
 def injected(attempts: Sequence[Attempt]) -> tuple[tuple[str, str], ...]:
-    return tuple((a.operation, a.outcome) for a in attempts if a.outcome != "passed")
+    """(operation, fault kind or race) of what was injected; a service's own errors are not."""
+    return tuple((a.operation, a.outcome) for a in attempts if a.injected)
 
 
 def request_id_of(event: Any) -> str:
@@ -171,24 +177,41 @@ class GenericJudge:
     def observe(self, sandbox: Sandbox) -> View:
         return View.of(self.pipeline, sandbox.all_items(), sandbox.bodies())
 
-    def read(self, event: Any, sent: Submit | Invalid | None) -> Submit | Invalid:
+    def read(self, event: Any, sent: Any) -> Any:
+        """The requests an invocation carried: one (``Submit`` or ``Invalid``), or a tuple of
+        them (an SQS batch)."""
         if sent is None:
             raise ValueError("a pipeline file's intake has no lookups")
         return sent
 
     def identifier(self, request: Any) -> str | None:
-        return request.id if isinstance(request, Submit) else None
+        first = next((one for one in _each(request) if isinstance(one, Submit)), None)
+        return first.id if first is not None else None
 
-    def expect(self, request: Submit | Invalid, before: View, memory: generic.Memory) -> bool:
-        """Whether a stored record for the id is known to hold other content (a conflict)."""
-        if not isinstance(request, Submit):
+    def expect(self, request: Any, before: View, memory: generic.Memory) -> Any:
+        """Whether a stored record for each request's id is known to hold other content (a
+        conflict): one flag, or one per request of a batch."""
+        flags = tuple(self._conflicts(one, before, memory) for one in _each(request))
+        return flags if isinstance(request, tuple) else flags[0]
+
+    @staticmethod
+    def _conflicts(request: Any, before: View, memory: generic.Memory) -> bool:
+        if not isinstance(request, Submit) or request.id is None:
             return False
         known = memory.contents.get(request.id)
         return (
             known is not None and known != request.content and before.record(request.id) is not None
         )
 
-    def answer(self, result: Result, label: str) -> Reply:
+    def answer(self, result: Result, label: str, event: Any = None) -> Any:
+        """What the handler answered, as a ``Reply``; for an SQS batch, one per record."""
+        if self.pipeline.source == "sqs":
+            ids = batch_of(event)
+            if isinstance(result, Crashed):
+                return tuple(Reply(Kind.CRASHED) for _ in ids)
+            if isinstance(result, Raised):  # the whole batch comes back
+                return tuple(Reply(Kind.FAILED, None, f"raised {result.describe()}") for _ in ids)
+            return read_batch(self.pipeline, result.value, ids)
         if isinstance(result, Crashed):
             return Reply(Kind.CRASHED)
         if isinstance(result, Raised):
@@ -203,6 +226,35 @@ class GenericJudge:
     def crashed(self) -> Reply:
         return Reply(Kind.CRASHED)
 
+    def _parts(
+        self, request: Any, answer: Any, conflicts: Any, before: View, after: View
+    ) -> list[generic.Part]:
+        """The requests of an invocation with their answers, each id the handler made found:
+        named by an accepted answer, else the new record that holds the request's content."""
+        replies = answer if isinstance(answer, tuple) else (answer,)
+        flags = conflicts if isinstance(conflicts, tuple) else (conflicts,)
+        parts = []
+        for one, reply, conflict in zip(_each(request), replies, flags, strict=True):
+            found = one
+            if isinstance(one, Submit) and one.id is None:
+                found = Submit(self._made_id(one, reply, before, after), one.content)
+            parts.append(generic.Part(found, reply, bool(conflict)))
+        return parts
+
+    def _made_id(self, request: Submit, reply: Reply, before: View, after: View) -> str | None:
+        if reply.accepted:
+            try:
+                return self.pipeline.id_in_answer(json.loads(reply.text))
+            except ValueError:
+                return None
+        mark = canary_of(request)
+        created = [
+            identifier
+            for identifier, record in after.records.items()
+            if before.record(identifier) is None and mark in json.dumps(dict(record), default=str)
+        ]
+        return created[0] if len(created) == 1 else None
+
     def step(self, seen: Seen) -> generic.Step:
         changes = tuple(Change(s.before, s.after, s.actor) for s in seen.stretches)
         faults = tuple(
@@ -213,8 +265,18 @@ class GenericJudge:
             for _, kind in injected(seen.attempts)
             if kind.startswith("race:")
         )
+        first, *others = self._parts(
+            seen.request, seen.answer, seen.expected, seen.before, seen.after
+        )
         return generic.Step(
-            seen.request, seen.answer, changes, faults, races, bool(seen.expected), seen.logs
+            first.request,
+            first.reply,
+            changes,
+            faults,
+            races,
+            first.conflict,
+            seen.logs,
+            tuple(others),
         )
 
     def competitor(
@@ -230,7 +292,10 @@ class GenericJudge:
         """A competing invocation of the same request, judged as a step of its own."""
         conflict = self.expect(request, before, memory)
         change = Change(before, after, "a competing invocation")
-        return generic.Step(request, answer, (change,), conflict=conflict)
+        first, *others = self._parts(request, answer, conflict, before, after)
+        return generic.Step(
+            first.request, first.reply, (change,), conflict=first.conflict, others=tuple(others)
+        )
 
     def checks(self, step: generic.Step, memory: generic.Memory) -> Iterator[Check]:
         for check in generic.INVARIANTS:
@@ -244,34 +309,56 @@ class GenericJudge:
 
     def raced(self, kind: RaceKind, request: Any, memory: generic.Memory) -> set[str]:
         """What a race starting inside an invocation tells the model; the ids it may replace."""
-        if kind is RaceKind.COMPETING_INVOCATION and isinstance(request, Submit):
-            memory.uncertain.add(request.id)
+        identifier = self.identifier(request)
+        if kind is RaceKind.COMPETING_INVOCATION and identifier is not None:
+            memory.uncertain.add(identifier)
         return set()
 
     def remember(self, step: generic.Step, memory: generic.Memory) -> None:
         generic.remember(self.pipeline, step, memory)
 
-    def finished(self, step: generic.Step) -> bool | None:
-        """Whether a submission needs no retry (None: not a submission)."""
-        if not isinstance(step.request, Submit):
-            return None
-        reply = step.reply
-        return reply.accepted or reply.kind is Kind.REFUSED or step.conflict
+    def settled(self, seen: Seen, step: generic.Step) -> list[tuple[str, bool, int]]:
+        """For each valid request of the step: its key for retries, whether it needs none
+        (accepted, refused, or a conflict), and its place in the invocation."""
+        sent = seen.sent if isinstance(seen.sent, tuple) else (seen.sent,)
+        return [
+            (
+                self.key(request),
+                part.reply.accepted or part.reply.kind is Kind.REFUSED or part.conflict,
+                index,
+            )
+            for index, (request, part) in enumerate(zip(sent, step.parts, strict=True))
+            if isinstance(request, Submit)
+        ]
 
     def key(self, request: Any) -> str:
         """The id and a digest of the content: two contents under one id are two requests
         to retry, however alike their beginnings (a prefix of the text once made two one)."""
         digest = hashlib.sha256(request.content.encode("utf-8")).hexdigest()[:8]
-        return f"{request.id} ({digest})"
+        return f"{request.id or 'a new request'} ({digest})"
 
-    def stuck(self, state: View) -> list[str]:
+    def at_end(self, state: View, memory: generic.Memory) -> list[Check]:
+        """What must hold once faults stopped and every unfinished request was retried, by
+        the invariant it breaks: no lost message, no message without its record, and (where a
+        request carries its id, so that its retries can finish a record) none left pending."""
         pipeline = self.pipeline
-        return [
-            f"once faults stopped, record {pipeline.describe_key(identifier)} is still "
-            f"{pipeline.pending}"
-            for identifier, record in sorted(state.records.items())
-            if record.get(pipeline.status) == pipeline.pending
-        ]
+        found: dict[str, list[str]] = {}
+        for name, problem in generic.end_of_run(pipeline, state, memory):
+            found.setdefault(f"{name} (once the retries are done)", []).append(problem)
+        checks = list(found.items())
+        if pipeline.pending is not None and not pipeline.handler_makes_ids:
+            checks.append(
+                (
+                    "liveness",
+                    [
+                        f"once faults stopped, record {pipeline.describe_key(identifier)} is "
+                        f"still {pipeline.pending}"
+                        for identifier, record in sorted(state.records.items())
+                        if record.get(pipeline.status) == pipeline.pending
+                    ],
+                )
+            )
+        return checks
 
     def status_of(self, state: View, identifier: str) -> str | None:
         record = state.record(identifier)
@@ -281,23 +368,27 @@ class GenericJudge:
         return state.sent(identifier)
 
     def note(self, step: generic.Step) -> str:
-        identifier = self.identifier(step.request)
-        if identifier is None:
-            return ""
-        record = step.after.record(identifier)
-        pipeline = self.pipeline
-        state = "absent" if record is None else f"{pipeline.status}={record.get(pipeline.status)}"
-        key = pipeline.describe_key(identifier)
-        return f"; record {key} {state}, {step.after.sent(identifier)} message(s)"
+        pipeline, notes = self.pipeline, []
+        for identifier in dict.fromkeys(
+            part.request.id
+            for part in step.parts
+            if isinstance(part.request, Submit) and part.request.id is not None
+        ):
+            record = step.after.record(identifier)
+            state = (
+                "absent" if record is None else f"{pipeline.status}={record.get(pipeline.status)}"
+            )
+            key = pipeline.describe_key(identifier)
+            notes.append(f"; record {key} {state}, {step.after.sent(identifier)} message(s)")
+        return "".join(notes)
 
     def detail(self, step: generic.Step) -> dict[str, Any]:
         return {"kind": str(step.reply.kind), "status": step.reply.status}
 
-    def describe_answer(self, answer: Reply) -> str:
-        return answer.describe()
-
-    def accepted(self, answer: Reply) -> bool:
-        return answer.accepted
+    def describe_answer(self, answer: Any) -> str:
+        if isinstance(answer, tuple):
+            return "[" + ", ".join(reply.describe() for reply in answer) + "]"
+        return str(answer.describe())
 
     # -- other actors ----------------------------------------------------------------
 
@@ -350,7 +441,7 @@ class GenericJudge:
         for step in steps:
             for check in (generic.failures_leak_nothing, generic.logs_carry_no_content):
                 yield check.__name__, check(self.pipeline, step, memory)
-        identifier = first.request.id
+        identifier = self.identifier(first.request) or ""
         stored = memory.contents.get(identifier) if first.before.record(identifier) else None
         yield (
             serial.a_serial_order_explains_them.__name__,
@@ -358,8 +449,9 @@ class GenericJudge:
                 self.pipeline,
                 identifier,
                 [
-                    serial.Concurrent(name, seen.request, seen.answer, canary_of(seen.request))
-                    for name, seen in zip("AB", pair.seen, strict=True)
+                    serial.Concurrent(name, step.request, step.reply, canary_of(step.request))
+                    for name, step in zip("AB", steps, strict=True)
+                    if isinstance(step.request, Submit)
                 ],
                 before=first.before,
                 after=first.after,
@@ -372,16 +464,17 @@ class GenericJudge:
 
     def settle_pair(self, pair: Pair, memory: generic.Memory) -> None:
         first = pair.seen[0]
-        identifier = first.request.id
+        identifier = self.identifier(first.request) or ""
+        requests = [next(iter(_each(seen.request))) for seen in pair.seen]
         record = first.after.record(identifier)
         if record is None:
             memory.contents.pop(identifier, None)
         else:
             text = json.dumps(dict(record), default=str)
-            for seen in pair.seen:
-                if canary_of(seen.request) in text:
-                    memory.contents[identifier] = seen.request.content
-            memory.contents.setdefault(identifier, first.request.content)
+            for request in requests:
+                if canary_of(request) in text:
+                    memory.contents[identifier] = request.content
+            memory.contents.setdefault(identifier, requests[0].content)
         if first.after.sent(identifier) - first.before.sent(identifier) > 1:
             memory.uncertain.add(identifier)
 
@@ -453,7 +546,7 @@ class ContractJudge(GenericJudge):
         messages = tuple(QueueMessage(body, attributes) for body, attributes in sandbox.messages())
         return Snapshot(sandbox.items(), messages, int(time.time()))
 
-    def read(self, event: Any, sent: Submit | Invalid | None) -> Submission | Lookup | Rejection:  # type: ignore[override]
+    def read(self, event: Any, sent: Any) -> Submission | Lookup | Rejection:
         return contract.judge(event)
 
     def identifier(self, request: Any) -> str | None:
@@ -467,7 +560,7 @@ class ContractJudge(GenericJudge):
             return memory.contents.get(request.message_id)
         return None
 
-    def answer(self, result: Result, label: str) -> Answer:  # type: ignore[override]
+    def answer(self, result: Result, label: str, event: Any = None) -> Answer:
         """The handler's answer; raising, or answering something that is not a proxy response,
         is itself a broken rule (API Gateway would answer 502 and log nothing useful)."""
         if isinstance(result, Crashed):
@@ -571,19 +664,28 @@ class ContractJudge(GenericJudge):
     ) -> None:
         contract_invariants.remember(step, memory)
 
-    def finished(self, step: contract_invariants.Step) -> bool | None:  # type: ignore[override]
+    def settled(  # type: ignore[override]
+        self, seen: Seen, step: contract_invariants.Step
+    ) -> list[tuple[str, bool, int]]:
         if not isinstance(step.request, Submission) or step.answer is None:
-            return None
-        return step.answer.ok or step.answer.status == 409
+            return []
+        return [(self.key(step.request), step.answer.ok or step.answer.status == 409, 0)]
 
     def key(self, request: Any) -> str:
         return f"{request.message_id} ({request.content.fingerprint()[:8]})"
 
-    def stuck(self, state: Snapshot) -> list[str]:  # type: ignore[override]
+    def at_end(  # type: ignore[override]
+        self, state: Snapshot, memory: contract_invariants.Memory
+    ) -> list[Check]:
         return [
-            f"once faults stopped, record {message_id} is still PENDING"
-            for message_id in sorted(state.records)
-            if state.live(message_id) and state.status(message_id) is Status.PENDING
+            (
+                "liveness",
+                [
+                    f"once faults stopped, record {message_id} is still PENDING"
+                    for message_id in sorted(state.records)
+                    if state.live(message_id) and state.status(message_id) is Status.PENDING
+                ],
+            )
         ]
 
     def status_of(self, state: Snapshot, identifier: str) -> str | None:  # type: ignore[override]
@@ -606,11 +708,8 @@ class ContractJudge(GenericJudge):
             "messages": len(step.after.messages_for(message_id)) if message_id else None,
         }
 
-    def describe_answer(self, answer: Answer) -> str:  # type: ignore[override]
-        return answer.describe()
-
-    def accepted(self, answer: Answer) -> bool:  # type: ignore[override]
-        return answer.ok
+    def describe_answer(self, answer: Any) -> str:
+        return str(answer.describe())
 
     # -- other actors ----------------------------------------------------------------
 

@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from model.core import contract
 from model.core.contract import Submission
 from model.core.events import Encoding, with_request_id
-from model.core.generic import Submit
-from model.core.sources import event_for
+from model.core.generic import Invalid, Submit
+from model.core.sources import event_for, redelivered, sqs_event
 from model.core.spec import Pipeline
 from model.harness import strategies as strat
 
@@ -49,7 +49,13 @@ class RequestSpace(Protocol):
 
     def event(self, request: Any, request_id: str) -> Any: ...
 
-    def sent(self, request: Any) -> Submit: ...
+    def sent(self, request: Any) -> Any: ...
+
+    def identifier(self, request: Any) -> str | None: ...
+
+    def part(self, event: Any, index: int) -> Any: ...
+
+    def alone(self, request: Any) -> Any: ...
 
     def invalid_event(self, case: tuple[str, Any], request_id: str) -> Any: ...
 
@@ -64,6 +70,8 @@ class RequestSpace(Protocol):
     def spelling(self, request: Any, request_id: str) -> list[str]: ...
 
     def spelled(self, request: Any, request_id: str) -> str: ...
+
+    def resent(self, sent: Any) -> dict[str, Any]: ...
 
 
 def again(event: Any, request_id: str) -> Any:
@@ -90,6 +98,15 @@ class ContractRequests:
             raise ValueError(f"{request!r} is not a valid submission: {judged}")
         return Submit(judged.message_id, judged.content.fingerprint())
 
+    def identifier(self, request: strat.SubmitRequest) -> str:
+        return self.sent(request).id or ""
+
+    def part(self, event: Any, index: int) -> Any:
+        return event
+
+    def alone(self, request: strat.SubmitRequest) -> strat.SubmitRequest:
+        return request
+
     def invalid_event(self, case: tuple[str, Any], request_id: str) -> Any:
         return case[1]
 
@@ -115,6 +132,10 @@ class ContractRequests:
     def spelling(self, request: strat.SubmitRequest, request_id: str) -> list[str]:
         return spelling(request.encoding(request_id))
 
+    def resent(self, sent: Any) -> dict[str, Any]:
+        """Nothing: a retry's story line names its key, and a scenario repeats its event."""
+        return {}
+
     def spelled(self, request: strat.SubmitRequest, request_id: str) -> str:
         """Nothing: the contract's story line is the request's repr, which Hypothesis prints
         too; its spelling follows from the request id."""
@@ -123,9 +144,10 @@ class ContractRequests:
 
 @attrs.frozen
 class Request:
-    """A valid request to an intake a pipeline file describes: an id and the content."""
+    """A valid request to an intake a pipeline file describes: an id (None: the handler makes
+    one) and the content."""
 
-    id: str
+    id: str | None
     content: Any
 
     @property
@@ -133,54 +155,140 @@ class Request:
         return json.dumps(self.content, sort_keys=True, separators=(",", ":"))
 
 
+@attrs.frozen
+class Batch:
+    """What an SQS-triggered intake gets in one invocation: 1 to 10 records, each a valid
+    request or an invalid one (what is wrong with it, and the body)."""
+
+    records: tuple[Request | tuple[str, Any], ...]
+
+    @property
+    def requests(self) -> list[Request]:
+        return [record for record in self.records if isinstance(record, Request)]
+
+
 class PipelineRequests:
     """The requests a pipeline file's declarations make: ``model.core.spec.Pipeline``."""
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
-        self.valid = st.builds(Request, id=st.sampled_from(IDS), content=strat.payloads)
+        ids = st.none() if pipeline.handler_makes_ids else st.sampled_from(IDS)
+        requests = st.builds(Request, id=ids, content=strat.CONTENT[pipeline.content_kind])
         self.cases = invalid_cases(pipeline)
         self.invalid = st.sampled_from(self.cases)
+        if pipeline.source == "sqs":
+            # mostly valid records, repeats of one id likely (a small pool), now and then an
+            # invalid one among them: what a partial batch response is for
+            record = st.one_of(requests, requests, requests, self.invalid)
+            batches = st.lists(record, min_size=1, max_size=10).map(tuple)
+            self.valid: st.SearchStrategy[Any] = st.builds(Batch, batches).filter(
+                lambda batch: bool(batch.requests)
+            )
+        else:
+            self.valid = requests
 
     def body(self, request: Request) -> Any:
         return self.pipeline.body(request.id, strat.with_canary(request.content))
 
-    def encoding(self, request: Request, request_id: str) -> Encoding:
+    def encoding(self, request: Request | Batch, request_id: str) -> Encoding:
         """The spelling of ``request`` in the invocation ``request_id`` (as the contract's:
         chosen by both), as far as the pipeline's source can deliver it."""
-        seed = f"{request_id} {request.id} {request.canonical}"
+        seed = f"{request_id} {request!r}"
         return Encoding.derived(seed, self.pipeline.source, base64=self.pipeline.base64)
 
-    def event(self, request: Request, request_id: str) -> Any:
+    def event(self, request: Request | Batch, request_id: str) -> Any:
         encoding = self.encoding(request, request_id)
+        if isinstance(request, Batch):
+            bodies = [
+                encoding.text(self.body(record)) if isinstance(record, Request) else _raw(record[1])
+                for record in request.records
+            ]
+            return sqs_event([(f"{request_id}-{n}", body) for n, body in enumerate(bodies, 1)])
         return event_for(self.pipeline, self.body(request), request_id, encoding=encoding)
 
-    def sent(self, request: Request) -> Submit:
+    def sent(self, request: Request | Batch) -> Any:
+        if isinstance(request, Batch):
+            return tuple(
+                Submit(record.id, record.canonical)
+                if isinstance(record, Request)
+                else Invalid(record[0])
+                for record in request.records
+            )
         return Submit(request.id, request.canonical)
+
+    def identifier(self, request: Request | Batch) -> str | None:
+        """The id a request names (a batch: its first valid record's), if it names one."""
+        first = request.requests[0] if isinstance(request, Batch) else request
+        return first.id
+
+    def part(self, event: Any, index: int) -> Any:
+        """The event that sends part ``index`` of ``event`` again: a record of a batch is
+        redelivered on its own, as SQS redelivers it."""
+        return redelivered(event, index) if self.pipeline.source == "sqs" else event
 
     def invalid_event(self, case: tuple[str, Any], request_id: str) -> Any:
         body = case[1]
+        if self.pipeline.source == "sqs":
+            return sqs_event([(f"{request_id}-1", _raw(body))])
         return event_for(self.pipeline, body, request_id, raw=not isinstance(body, dict))
 
-    def conflicting(self, request: Request, payload: dict[str, Any]) -> Request:
-        return Request(request.id, {**payload, "conflict": True})
+    def conflicting(self, request: Request | Batch, payload: dict[str, Any]) -> Any:
+        """Other content under the request's id (in a batch, its first valid record's)."""
+        first = request.requests[0] if isinstance(request, Batch) else request
+        changed = Request(first.id, _other(self.pipeline.content_kind, first.content, payload))
+        return Batch((changed,)) if isinstance(request, Batch) else changed
 
-    def twin(self, request: Request, other_content: bool) -> Request:
-        return Request(request.id, {**request.content, "twin": True}) if other_content else request
+    def alone(self, request: Request | Batch) -> Request | Batch:
+        """The request as one invocation of one request (a batch: of its first valid record)."""
+        return Batch((request.requests[0],)) if isinstance(request, Batch) else request
 
-    def label(self, verb: str, request: Request) -> str:
+    def twin(self, request: Request | Batch, other_content: bool) -> Request | Batch:
+        if not other_content:
+            return request
+        first = request.requests[0] if isinstance(request, Batch) else request
+        twin = Request(first.id, _other(self.pipeline.content_kind, first.content, {"twin": True}))
+        return Batch((twin,)) if isinstance(request, Batch) else twin
+
+    def label(self, verb: str, request: Request | Batch) -> str:
+        if isinstance(request, Batch):
+            records = [
+                json.dumps(self.body(record), ensure_ascii=False)
+                if isinstance(record, Request)
+                else f"<invalid: {record[0]}>"
+                for record in request.records
+            ]
+            return f"{verb} an SQS batch of {len(records)}: [{', '.join(records)}]"
         body = json.dumps(self.body(request), ensure_ascii=False)
         return f"{verb} {self.pipeline.route} {body}"
 
-    def detail(self, request: Request) -> dict[str, Any]:
+    def detail(self, request: Request | Batch) -> dict[str, Any]:
+        if isinstance(request, Batch):
+            return {
+                "submitted": [
+                    {"id": record.id, "content": record.content}
+                    if isinstance(record, Request)
+                    else {"case": record[0]}
+                    for record in request.records
+                ]
+            }
         return {"submitted": {"id": request.id, "content": request.content}}
 
-    def spelling(self, request: Request, request_id: str) -> list[str]:
+    def resent(self, sent: Any) -> dict[str, Any]:
+        """A retry in the words of a scenario file: what it submits again (a record of a
+        batch on its own, as SQS redelivers it)."""
+        if not isinstance(sent, Submit):
+            return {}
+        submitted = {"id": sent.id, "content": json.loads(sent.content)}
+        return {"submitted": [submitted] if self.pipeline.source == "sqs" else submitted}
+
+    def spelling(self, request: Request | Batch, request_id: str) -> list[str]:
         if self.pipeline.source == "direct":
             return ["direct: the body itself"]
+        if self.pipeline.source == "sqs":
+            return [f"JSON {self.encoding(request, request_id).json_style}"]
         return spelling(self.encoding(request, request_id))
 
-    def spelled(self, request: Request, request_id: str) -> str:
+    def spelled(self, request: Request | Batch, request_id: str) -> str:
         """How this invocation spelled the request, where it differs from the plainest way:
         a story that turns on a spelling says so."""
         source = self.pipeline.source
@@ -190,13 +298,27 @@ class PipelineRequests:
         notes = []
         if source == "rest" and encoding.header_case != "as is":
             notes.append(f"header names in {encoding.header_case} case")
-        if encoding.media_type != "application/json":
+        if source != "sqs" and encoding.media_type != "application/json":
             notes.append(f"Content-Type: {encoding.media_type}")
         if encoding.json_style != "compact":
             notes.append(f"JSON {encoding.json_style}")
         if encoding.base64:
             notes.append("body base64-encoded")
         return f" (sent as: {', '.join(notes)})" if notes else ""
+
+
+def _raw(body: Any) -> str:
+    """An invalid record's body as text: raw text as it is, anything else as JSON."""
+    return body if isinstance(body, str) else json.dumps(body)
+
+
+def _other(kind: str, content: Any, extra: dict[str, Any]) -> Any:
+    """Content other than ``content``, of the kind the file declares."""
+    if isinstance(content, dict):
+        return {**content, **extra}
+    if isinstance(content, str) or kind == "string":
+        return f"{content} {'-'.join(sorted(extra))}"
+    return {"was": content, **extra}
 
 
 def spelling(encoding: Encoding) -> list[str]:
@@ -212,27 +334,37 @@ def spelling(encoding: Encoding) -> list[str]:
 
 
 def invalid_cases(pipeline: Pipeline) -> tuple[tuple[str, Any], ...]:
-    """Requests every such intake must refuse: (what is wrong, the body or raw text)."""
-    good_id, content = IDS[0], {"sku": 1}
-    cases: list[tuple[str, Any]] = [
-        (f"{pipeline.id_field} is a number", pipeline.body(7, content)),
-        (f"{pipeline.id_field} is null", pipeline.body(None, content)),
-        (f"{pipeline.content_field} is a string", pipeline.body(good_id, "x")),
-        (f"{pipeline.content_field} is a list", pipeline.body(good_id, [1, 2])),
-    ]
-    if pipeline.id_required:
-        missing = {
-            k: v for k, v in pipeline.body(good_id, content).items() if k != pipeline.id_field
-        }
-        cases.insert(0, (f"{pipeline.id_field} missing", missing))
+    """Requests every such intake must refuse, as its file declares them: (what is wrong, the
+    body or raw text). Never a value the file declares valid: an id only where requests carry
+    one, content of another kind only where the file says which kind it is."""
+    good_id, field = IDS[0], pipeline.content_field
+    good = {"object": {"sku": 1}, "string": "hello", "any": {"sku": 1}}[pipeline.content_kind]
+    cases: list[tuple[str, Any]] = []
+    if pipeline.id_field is not None:
+        name = pipeline.id_field
+        if pipeline.id_required:
+            missing = {k: v for k, v in pipeline.body(good_id, good).items() if k != name}
+            cases.append((f"{name} missing", missing))
+        cases += [
+            (f"{name} is a number", pipeline.body(7, good)),
+            (f"{name} is null", pipeline.body(None, good)),
+        ]
+    wrongs: dict[str, list[tuple[str, Any]]] = {
+        "object": [("a string", "x"), ("a list", [1, 2])],
+        "string": [("a number", 7), ("an object", {"k": 1}), ("a list", ["x"])],
+        "any": [],
+    }
+    wrong = wrongs[pipeline.content_kind]
+    cases += [(f"{field} is {what}", pipeline.body(good_id, value)) for what, value in wrong]
     if pipeline.source == "direct":
         cases += [("the event is a list", [1, 2]), ("the event is a string", "hello")]
     else:
         cases += [
-            ("the body is not JSON", '{"' + pipeline.id_field + '": '),
+            ("the body is not JSON", '{"' + (pipeline.id_field or field) + '": '),
             ("the body is a JSON list", "[1, 2]"),
-            ("no body", None),
         ]
+        if pipeline.source != "sqs":
+            cases.append(("no body", None))
     return tuple(cases)
 
 

@@ -59,6 +59,38 @@ class LastFailure:
 
 
 LAST_FAILURE = LastFailure()
+FAILURES: dict[str, LastFailure] = {}
+"""The last failing run of each invariant: Hypothesis replays each distinct failure last, so
+after a run that reports several bugs this holds each one's shrunk story."""
+
+
+class InvariantBroken(AssertionError):
+    """A broken invariant. Each invariant raises a subclass of its own (``failure_of``), so
+    that Hypothesis tells the failures of different invariants apart and, asked to report
+    every bug it finds, shrinks and reports each: a shallow bug then cannot hide a deep one."""
+
+    invariant = ""
+
+
+_KINDS: dict[str, type[InvariantBroken]] = {}
+
+
+def failure_of(invariant_name: str) -> type[InvariantBroken]:
+    """The exception class of one invariant (where in an invocation it broke aside)."""
+    name = invariant_name.split(" (", maxsplit=1)[0]
+    if name not in _KINDS:
+        title = "".join(part.title() for part in name.split("_")) or "Invariant"
+        kind = type(f"{title}Broken", (InvariantBroken,), {"invariant": name})
+        kind.__module__ = __name__
+        globals()[kind.__name__] = kind  # findable by name, as a class should be
+        _KINDS[name] = kind
+    return _KINDS[name]
+
+
+def forget_failures() -> None:
+    """Before a run: no failure of an earlier run counts."""
+    FAILURES.clear()
+    LAST_FAILURE.story, LAST_FAILURE.invariant, LAST_FAILURE.problems = [], "", []
 
 
 def broken(invariant_name: str, problems: list[str], story: list[StoryStep]) -> NoReturn:
@@ -66,9 +98,12 @@ def broken(invariant_name: str, problems: list[str], story: list[StoryStep]) -> 
     the broken invariant, what broke, and the last steps that led there."""
     LAST_FAILURE.story, LAST_FAILURE.invariant = list(story), invariant_name
     LAST_FAILURE.problems = list(problems)
+    FAILURES[invariant_name.split(" (", maxsplit=1)[0]] = LastFailure(
+        list(story), invariant_name, list(problems)
+    )
     recent = story[-STORY_LINES:]
     lines = [f"  {i}. {step.text}" for i, step in enumerate(recent, len(story) - len(recent) + 1)]
     listed = "\n".join(f"  - {problem}" for problem in problems)
-    raise AssertionError(
+    raise failure_of(invariant_name)(
         f"invariant {invariant_name} broken:\n{listed}\nthe story so far:\n" + "\n".join(lines)
     )

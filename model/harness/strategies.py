@@ -68,10 +68,17 @@ class SubmitRequest:
         return attrs.evolve(self, payload=payload)
 
 
-def with_canary(content: dict[str, Any]) -> dict[str, Any]:
-    """The content with a value no log may ever show (DESIGN.md: no payloads in logs). It is
-    derived from the content, not drawn, so it costs the shrinker nothing."""
-    return {**content, "canary": canary(content)}
+def with_canary(content: Any) -> Any:
+    """The content with a value no log may ever show (DESIGN.md: no payloads in logs): a key of
+    an object, the end of a text, an item of a list. It is derived from the content, not drawn,
+    so it costs the shrinker nothing. A number, a boolean or null cannot carry one."""
+    if isinstance(content, dict):
+        return {**content, "canary": canary(content)}
+    if isinstance(content, str):
+        return f"{content} {canary(content)}"
+    if isinstance(content, list):
+        return [*content, canary(content)]
+    return content
 
 
 json_scalars = st.one_of(
@@ -89,6 +96,10 @@ payloads = st.dictionaries(
     ),
     max_size=3,
 )
+texts = st.text(st.characters(codec="utf-8"), max_size=12)
+# Content of every JSON kind, for an intake whose content is "any" JSON value.
+any_content = st.one_of(payloads, texts, json_scalars, st.lists(json_scalars, max_size=3))
+CONTENT = {"object": payloads, "string": texts, "any": any_content}
 attribute_maps = st.none() | st.dictionaries(
     st.sampled_from(["source", "tenant", "trace.id"]),
     st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=12),

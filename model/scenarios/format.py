@@ -227,9 +227,10 @@ class Expectation:
 
 @attrs.frozen
 class Sent:
-    """A valid request to an intake a pipeline file describes: an id and the content."""
+    """A valid request to an intake a pipeline file describes: an id (None: the handler makes
+    it) and the content."""
 
-    id: str
+    id: str | None
     content: Any
 
 
@@ -254,6 +255,8 @@ class Step:
     pair_sent: tuple[Sent, Sent] | None = None
     case: str | None = None
     """A pipeline scenario's invalid request, by what is wrong with it."""
+    records: tuple[Sent | str, ...] | None = None
+    """An SQS batch: each record a valid request, or an invalid one by what is wrong with it."""
     target: str | None = None
     """The messageId the step is about: its request's, its actor's, or ``expect.messageId``."""
     expect: Expectation = Expectation()
@@ -812,7 +815,7 @@ PIPELINE_ACTIONS = (
     "clear faults",
 )
 _PIPELINE_STEP_KEYS = {
-    "submit": ("id", "content", "content_json"),
+    "submit": ("id", "content", "content_json", "records"),
     "invalid": ("case",),
     "retry": ("of",),
     "plan fault": ("operation", "kind", "times", "after"),
@@ -847,18 +850,25 @@ def _parse_pipeline_step(
 def _pipeline_parts(action: str, fields: _Fields, earlier: list[Step]) -> dict[str, Any]:
     """What a pipeline scenario's step does, by its action."""
     where = fields.where
+    if action == "submit" and "records" in fields.data:
+        return {"records": _parse_records(fields)}
     if action == "submit":
         return {"sent": _parse_sent(fields)}
     if action == "invalid":
         return {"case": fields.take("case", str, required=True, hint=" (what is wrong with it)")}
     if action == "retry":
         original = _resolve(_take_ref(fields, "of"), earlier, where, "of")
-        if original.sent is None and original.case is None:
+        if original.sent is None and original.case is None and original.records is None:
             raise ScenarioFormatError(
                 where, f"'of' names {original.title}, which sends nothing; retry a submit step"
             )
         retry_of = original.retry_of or original.number
-        return {"sent": original.sent, "case": original.case, "retry_of": retry_of}
+        return {
+            "sent": original.sent,
+            "case": original.case,
+            "records": original.records,
+            "retry_of": retry_of,
+        }
     if action == "plan fault":
         operation = _operation(fields)
         return {"fault": _parse_fault(fields, operation)}
@@ -906,7 +916,10 @@ def _pipeline_target(parts: Mapping[str, Any]) -> str | None:
     if parts.get("actor") is not None:
         return str(parts["actor"].message_id)
     if parts.get("sent") is not None:
-        return str(parts["sent"].id)
+        return None if parts["sent"].id is None else str(parts["sent"].id)
+    sent = [record for record in parts.get("records") or () if isinstance(record, Sent)]
+    if sent and sent[0].id is not None:
+        return str(sent[0].id)
     if parts.get("pair_sent") is not None:
         return str(parts["pair_sent"][0].id)
     return None
@@ -922,8 +935,31 @@ def _operation(fields: _Fields) -> str:
     return str(operation)
 
 
+def _parse_records(fields: _Fields) -> tuple[Sent | str, ...]:
+    """An SQS batch: ``records = [{ id = ..., content = ... }, { case = "..." }, ...]``."""
+    raw = fields.take("records", list)
+    if not raw or len(raw) > 10 or not all(isinstance(item, dict) for item in raw):
+        raise ScenarioFormatError(
+            fields.where,
+            "'records' must list 1 to 10 tables: { id = ..., content = ... } for a valid "
+            'request, { case = "..." } for an invalid one',
+        )
+    records: list[Sent | str] = []
+    for number, item in enumerate(raw, 1):
+        table = _Fields(dict(item), f"{fields.where}, record {number}", _BATCH_RECORD_KEYS)
+        if "case" in table.data:
+            records.append(table.take("case", str))
+        else:
+            records.append(_parse_sent(table))
+        table.finish()
+    return tuple(records)
+
+
+_BATCH_RECORD_KEYS = ("id", "content", "content_json", "case")
+
+
 def _parse_sent(fields: _Fields) -> Sent:
-    identifier = fields.take("id", str, required=True, hint=" (the request's id)")
+    identifier = fields.take("id", str, hint=" (the request's id)")
     given = [key for key in ("content", "content_json") if key in fields.data]
     if len(given) != 1:
         raise ScenarioFormatError(

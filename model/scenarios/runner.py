@@ -393,8 +393,6 @@ def _run_pipeline(
 ) -> list[Observation]:
     """A scenario in a pipeline file's words: each step run on the machine, every generic
     invariant after it, and what the file expects of answers, records and the queue."""
-    from model.harness.requests import Request, case_named
-
     assert scenario.pipeline is not None
     machine = _pipeline_machine(handler, scenario.pipeline)
     observations = []
@@ -402,26 +400,7 @@ def _run_pipeline(
         machine.where = step.where
         machine.last = None
         try:
-            if step.sent is not None:
-                verb = "retry" if step.retry_of else "submit"
-                machine.send(Request(step.sent.id, step.sent.content), verb)
-            elif step.case is not None:
-                machine.submit_invalid_request(case_named(machine.space.cases, step.case))
-            elif step.pair_sent is not None and step.switches is not None:
-                pair = [Request(one.id, one.content) for one in step.pair_sent]
-                events = [machine.space.event(one, machine.next_request_id()) for one in pair]
-                sent = (machine.space.sent(pair[0]), machine.space.sent(pair[1]))
-                machine.interleave(
-                    events, sent, step.switches, f"interleave A and B ({step.title})"
-                )
-            elif step.fault is not None:
-                machine.plan_fault(step.fault)
-            elif step.race is not None:
-                machine.plan_race(step.race)
-            elif step.actor is not None:
-                _act_in_pipeline(machine, step.actor)
-            else:
-                machine.clear_faults()
+            _perform_in_pipeline(machine, step, scenario.pipeline)
         except ScenarioError:
             raise
         except KeyError as exc:  # an invalid case the pipeline file does not make
@@ -447,6 +426,49 @@ def _run_pipeline(
         machine.where = f"{scenario.where}, liveness (faults stop, retries follow)"
         machine.teardown()
     return observations
+
+
+def _perform_in_pipeline(machine: Any, step: Step, pipeline: Pipeline) -> None:
+    from model.harness.requests import Batch, Request, case_named
+
+    verb = "retry" if step.retry_of else "submit"
+    if step.records is not None:
+        machine.send(_batch(machine, step.records), verb)
+    elif step.sent is not None:
+        request = Request(step.sent.id, step.sent.content)
+        single = pipeline.source == "sqs"  # a submission to an SQS intake: a batch of one
+        machine.send(Batch((request,)) if single else request, verb)
+    elif step.case is not None:
+        machine.submit_invalid_request(case_named(machine.space.cases, step.case))
+    elif step.pair_sent is not None and step.switches is not None:
+        pair = [Request(one.id, one.content) for one in step.pair_sent]
+        if pipeline.source == "sqs":
+            pair = [Batch((one,)) for one in pair]  # type: ignore[misc]
+        events = [machine.space.event(one, machine.next_request_id()) for one in pair]
+        sent = (machine.space.sent(pair[0]), machine.space.sent(pair[1]))
+        machine.interleave(events, sent, step.switches, f"interleave A and B ({step.title})")
+    elif step.fault is not None:
+        machine.plan_fault(step.fault)
+    elif step.race is not None:
+        machine.plan_race(step.race)
+    elif step.actor is not None:
+        _act_in_pipeline(machine, step.actor)
+    else:
+        machine.clear_faults()
+
+
+def _batch(machine: Any, records: tuple[Any, ...]) -> Any:
+    """The SQS batch a scenario step lists: valid requests, and invalid ones by their case."""
+    from model.harness.requests import Batch, Request, case_named
+
+    return Batch(
+        tuple(
+            case_named(machine.space.cases, record)
+            if isinstance(record, str)
+            else Request(record.id, record.content)
+            for record in records
+        )
+    )
 
 
 def _act_in_pipeline(machine: Any, actor: Actor) -> None:
@@ -523,7 +545,8 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     from model.core.spec import PipelineFileError
-    from model.harness.driver import DEFAULT_HANDLER, HandlerLoadError, load_handler
+    from model.harness.driver import DEFAULT_HANDLER, HandlerLoadError
+    from model.harness.intake import load as load_intake
     from model.harness.sandbox import start
 
     parser = argparse.ArgumentParser(prog="python -m model.scenarios", description=main.__doc__)
@@ -560,7 +583,7 @@ def main(argv: list[str] | None = None) -> int:
                 or (pipeline.handler if pipeline else None)
                 or DEFAULT_HANDLER
             )
-            handler = load_handler(spec)
+            handler = load_intake(spec, pipeline).handler
         except (ScenarioError, PipelineFileError, HandlerLoadError) as exc:
             print(f"python -m model.scenarios: {exc}".replace("\n", " "), file=sys.stderr)
             return 2

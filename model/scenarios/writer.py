@@ -422,6 +422,7 @@ def scenario_text(found: Found, path: Path, reference: Handler, profile: str = "
             "failing run did."
         )
         + "\n",
+        "handler": found.handler.split(" (")[0],
         "step": steps,
     }
     if liveness:
@@ -446,11 +447,20 @@ PIPELINE_ACTORS = {"consumer moves on": "consumer", "another writer annotates": 
 
 
 def _content_keys(submitted: Mapping[str, Any]) -> dict[str, Any]:
-    """The id and content of a submission, as TOML says them (JSON text where TOML cannot)."""
+    """The id and content of a submission, as TOML says them (JSON text where TOML cannot; no
+    id where the handler makes it); an invalid record of a batch by its case."""
+    if "case" in submitted:
+        return {"case": submitted["case"]}
     content = submitted["content"]
+    keys = {} if submitted.get("id") is None else {"id": submitted["id"]}
     if tomlable(content):
-        return {"id": submitted["id"], "content": content}
-    return {"id": submitted["id"], "content_json": json.dumps(content, sort_keys=True)}
+        return {**keys, "content": content}
+    return {**keys, "content_json": json.dumps(content, sort_keys=True)}
+
+
+def _alone(submitted: Any) -> Any:
+    """An interleaved invocation's request (an SQS batch of one: its record)."""
+    return submitted[0] if isinstance(submitted, list) else submitted
 
 
 def pipeline_steps(found: Found) -> tuple[list[dict[str, Any]], list[list[str]], bool]:
@@ -474,6 +484,8 @@ def pipeline_steps(found: Found) -> tuple[list[dict[str, Any]], list[list[str]],
             key = _comparable(detail["event"])
             if key in seen:
                 keys = {"do": "retry", "of": seen[key]}
+            elif isinstance(detail.get("submitted"), list):  # an SQS batch
+                keys = {"do": "submit", "records": [_content_keys(r) for r in detail["submitted"]]}
             elif "submitted" in detail:
                 keys = {"do": "submit", **_content_keys(detail["submitted"])}
             elif "case" in detail:
@@ -481,7 +493,7 @@ def pipeline_steps(found: Found) -> tuple[list[dict[str, Any]], list[list[str]],
             if keys is not None and keys["do"] != "retry":
                 seen[key] = len(steps) + 1
         elif entry.action == "interleave" and "submitted" in detail:
-            first, second = (_content_keys(one) for one in detail["submitted"])
+            first, second = (_content_keys(_alone(one)) for one in detail["submitted"])
             keys = {
                 "do": "interleave",
                 "first": first,

@@ -92,3 +92,20 @@ def test_base64_bodies_come_only_where_the_file_says_the_api_sends_them():
     http = _events("shipments_http")
     assert not any(event["isBase64Encoded"] for event in http)
     assert {"content-type"} == {name for event in http for name in event["headers"]}
+
+
+def test_a_ci_run_is_chosen_by_what_the_machine_draws_not_by_its_source():
+    """Hypothesis derives a derandomized seed from the machine class's source, found by its
+    name; no class is written under the name runs use, so an edit to the machine's code cannot
+    move which run a ci profile explores (it used to move the zoo's named invariants)."""
+    import inspect
+
+    from hypothesis.internal.reflection import function_digest
+
+    from model.harness.machine import RUN_NAME, IntakeMachine, machine_for
+    from reference.handler import lambda_handler
+
+    made = machine_for(lambda_handler)
+    with pytest.raises(OSError, match="could not get source code"):
+        inspect.getsource(made)
+    assert function_digest(type(RUN_NAME, (IntakeMachine,), {})) == function_digest(made)

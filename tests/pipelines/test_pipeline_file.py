@@ -91,7 +91,7 @@ def test_the_issue_example_reads_as_written(tmp_path):
         (("accepted = [200, 201, 202]", "accepted = [200, 404]"), "not a success status"),
         (
             ('source = "rest"', 'source = "http"\nbase64 = true'),
-            "event.base64 is for rest sources: an HTTP API never base64-encodes a JSON body",
+            "event.base64 is for rest sources; an HTTP API never base64-encodes a JSON body",
         ),
         (('source = "rest"', 'source = "rest"\nbase64 = "yes"'), "event.base64 must be a boolean"),
     ],

@@ -24,9 +24,9 @@ def test_harness_catches_broken_variant(variant, sandbox):
 
     On the derandomized ci profile the run is fixed, so the invariant must be the one the
     README's table names; other profiles explore differently and may trip another first.
-    The fixed seed is derived from the state machine class's source code (Hypothesis digests
-    it), so an edit to ``IntakeMachine`` may move a variant to another invariant that also
-    catches it: update the table then.
+    The fixed seed comes from the machine class's name (``RUN_NAME``: no source of that name
+    exists, so Hypothesis digests the name), so only a change to what the machine draws can
+    move a variant to another invariant that also catches it: update the table then.
     """
     bug, expected_invariant = zoo.VARIANTS[variant]
     with pytest.raises(AssertionError, match="invariant "):
