@@ -64,12 +64,13 @@ def _handler_spec(config: pytest.Config) -> str:
 
 def pytest_configure(config: pytest.Config) -> None:
     try:
-        backends.choose(config.getoption("--backend") or backends.current())
-    except backends.BackendError as exc:
-        pytest.exit(str(exc), returncode=2)
-    try:
         pipeline = _pipeline(config)
     except PipelineFileError as exc:
+        pytest.exit(str(exc), returncode=2)
+    runtime = pipeline.runtime if pipeline else "python"
+    try:
+        backends.choose(config.getoption("--backend") or backends.default(runtime))
+    except backends.BackendError as exc:
         pytest.exit(str(exc), returncode=2)
     if pipeline and not (config.getoption("--handler") or pipeline.handler):
         pytest.exit(f"{pipeline.origin} names no handler: add handler = or --handler", 2)

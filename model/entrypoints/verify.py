@@ -317,7 +317,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _usage_error(f"HYPOTHESIS_PROFILE={chosen!r} is not one of {profiles.NAMES}")
     profile = profiles.load(chosen)
     try:
-        backends.choose(args.backend or backends.current())
+        backends.choose(
+            args.backend or backends.default(pipeline.runtime if pipeline else "python")
+        )
         start()
     except backends.BackendError as exc:
         return _usage_error(str(exc))

@@ -76,6 +76,15 @@ def current() -> str:
     return name
 
 
+def default(runtime: str = "python") -> str:
+    """The backend when none is named: ``QUEUECHECK_BACKEND``, else in-process moto for a
+    handler in this process, moto's server for one in another (it reaches AWS over HTTP)."""
+    named = os.environ.get(ENV)
+    if named:
+        return named
+    return "moto" if runtime == "python" else "moto-server"
+
+
 def choose(name: str) -> None:
     """Make ``name`` the backend of this process and of those it starts (pytest's workers)."""
     os.environ[ENV] = name

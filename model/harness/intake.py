@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from model.core.plans import OPERATIONS, Fault, FaultKind, Race
 from model.core.spec import Pipeline
 from model.core.spec import load as load_pipeline
-from model.harness import logcapture
+from model.harness import logcapture, profiles
 from model.harness import strategies as strat
-from model.harness.driver import Handler, LambdaContext, load_handler
+from model.harness.driver import Handler, HandlerLoadError, LambdaContext, load_handler
 from model.harness.faults import InvocationCrashed
 from model.harness.judges import ContractJudge, GenericJudge, layout_of
 from model.harness.requests import ContractRequests, PipelineRequests, Request, RequestSpace
@@ -66,7 +66,16 @@ def load(spec: str, pipeline: Pipeline | None = None) -> Intake:
         return contract_intake(load_handler(spec))
     sandbox.reset(layout_of(pipeline))
     os.environ.update({**sandbox.environment, **pipeline.env})
-    return pipeline_intake(pipeline, load_handler(spec))
+    if pipeline.runtime == "python":
+        return pipeline_intake(pipeline, load_handler(spec))
+    from model.harness.runtimes import outside
+    from model.harness.runtimes.process import RunnerError
+
+    try:  # node or command: the handler runs in a process of its own, behind a proxy
+        handler = outside.start(pipeline, spec, sandbox, timeout_s=profiles.patience_s())
+    except RunnerError as exc:
+        raise HandlerLoadError(f"{pipeline.origin}: {exc}") from None
+    return pipeline_intake(pipeline, handler)
 
 
 def contract_intake(handler: Handler) -> Intake:

@@ -45,6 +45,7 @@ from model.harness.judges import (
     request_id_of,
 )
 from model.harness.requests import again
+from model.harness.runtimes.outside import HandlerError, NoAnswerError
 from model.harness.sandbox import QUEUE_NAME, Sandbox, start
 from model.harness.scheduler import InterleavingStuck, Scheduler
 from model.harness.story import LAST_FAILURE, STATS, StoryStep, broken
@@ -95,6 +96,9 @@ class IntakeMachine(RuleBasedStateMachine):
         self.space = intake.requests
         self.sandbox: Sandbox = start()
         self.sandbox.reset(self.judge.layout())
+        fresh = getattr(intake.handler, "fresh", None)
+        if fresh is not None:  # a handler in another process: a process never invoked
+            fresh()
         secrets = (self.sandbox.table_name, self.sandbox.queue_url, QUEUE_NAME)
         self.memory: Any = self.judge.memory((*secrets, self.sandbox.layout.queue_name))
         self.state: Any = self.observe()
@@ -175,19 +179,28 @@ class IntakeMachine(RuleBasedStateMachine):
             result = Returned(self.intake.handler(event, context))
         except InvocationCrashed as crash:
             result = Crashed(str(crash))
+        except NoAnswerError as silent:  # out of process: no answer in time, as a hung one
+            return self.unanswerable(event, label, f"{label}: {silent}", inside=inside)
+        except HandlerError as exc:  # out of process: the handler's own error, as it named it
+            result = Raised(exc.kind, str(exc))
         except Exception as exc:  # the handler's own exception, whatever it is
             result = Raised(type(exc).__name__, str(exc))
         try:
             return self.judge.answer(result, label, event)
         except NotAnAnswer as exc:
-            problem = str(exc)
-            if "handler_always_answers" in self.ignored:
-                return self.judge.crashed()  # as API Gateway's 502: no answer of the handler's
-            if inside:
-                self.held = self.held or ("handler_always_answers", [problem])
-                return self.judge.crashed()
-            self.tell("invoke", f"{label} -> {problem.removeprefix(label + ': ')}", event=event)
-            self.fail("handler_always_answers", [problem])
+            return self.unanswerable(event, label, str(exc), inside=inside)
+
+    def unanswerable(self, event: Any, label: str, problem: str, *, inside: bool) -> Any:  # noqa: RET503 - fail() raises
+        """The handler gave nothing its event source can answer with: a broken rule of its own
+        (API Gateway would answer 502 and log nothing useful). Found ``inside`` another
+        invocation's AWS call, it is held until that invocation returns."""
+        if "handler_always_answers" in self.ignored:
+            return self.judge.crashed()  # as API Gateway's 502: no answer of the handler's
+        if inside:
+            self.held = self.held or ("handler_always_answers", [problem])
+            return self.judge.crashed()
+        self.tell("invoke", f"{label} -> {problem.removeprefix(label + ': ')}", event=event)
+        self.fail("handler_always_answers", [problem])
 
     def invoke(self, event: Any, sent: Any, label: str, **detail: Any) -> Any:
         """One invocation as a step: run it, observe it stretch by stretch, remember; the
@@ -435,6 +448,9 @@ class IntakeMachine(RuleBasedStateMachine):
 
         scheduler = Scheduler(at, switched)
         injector.scheduler = scheduler.at_call
+        handler: Any = self.intake.handler
+        if hasattr(handler, "scheduler"):  # out of process: its proxy's threads take the turns
+            handler.scheduler = scheduler
         answers: list[Any] = []
         try:
             with logcapture.captured() as logs:
@@ -447,6 +463,8 @@ class IntakeMachine(RuleBasedStateMachine):
             self.fail("handler_always_answers", [f"two interleaved invocations: {stuck}"])
         finally:
             injector.scheduler = None
+            if hasattr(handler, "scheduler"):
+                handler.scheduler = None
             injector.faults, injector.races = planned
         STATS.log_lines += len(logs)
         STATS.invocations += 2

@@ -58,6 +58,23 @@ settings.register_profile(
 
 NAMES = ("ci", "dev", "thorough")
 
+PATIENCE_ENV = "QUEUECHECK_PATIENCE_S"
+
+
+def patience_s() -> float:
+    """How long the harness waits for a handler that neither answers nor calls AWS before it
+    calls it stuck (``handler_always_answers``): two invocations interleaved, one of which
+    blocks the other, or an out-of-process handler that never answers. Seconds, not minutes:
+    a calm invocation takes milliseconds. ``QUEUECHECK_PATIENCE_S`` sets it (default 10)."""
+    text = os.environ.get(PATIENCE_ENV) or "10"
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{PATIENCE_ENV}={text!r} is not a number of seconds") from None
+    if value <= 0:
+        raise ValueError(f"{PATIENCE_ENV}={text!r} must be more than 0 seconds")
+    return value
+
 
 def current() -> str:
     """``HYPOTHESIS_PROFILE`` if set; else ``ci`` on CI (where ``CI`` is set), ``dev`` elsewhere."""

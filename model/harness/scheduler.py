@@ -15,9 +15,7 @@ from typing import Any
 import attrs
 
 from model.core.plans import Switches
-
-# Far longer than any calm invocation takes; reached only if a handler blocks on its own.
-PATIENCE_S = 60.0
+from model.harness import profiles
 
 
 class InterleavingStuck(Exception):
@@ -31,6 +29,9 @@ class Scheduler:
 
     switches: Switches
     on_switch: Callable[[int, str], None]
+    patience_s: float = attrs.Factory(profiles.patience_s)
+    """How long an invocation may keep the turn without an AWS call or an end: far longer than
+    any calm invocation takes, reached only if a handler blocks on its own."""
     """Called by the invocation that hands over (its index, the call it was about to make)."""
     calls: list[str] = attrs.Factory(list)
     """Every AWS call either made, in order: "A dynamodb.PutItem"."""
@@ -43,6 +44,15 @@ class Scheduler:
 
     def __attrs_post_init__(self) -> None:
         self._left = list(self.switches.calls)
+
+    def identity(self) -> int | None:
+        """Which invocation the calling thread runs (None: neither)."""
+        return getattr(self._who, "index", None)
+
+    def act_as(self, index: int | None) -> None:
+        """Let the calling thread take turns for invocation ``index``: a proxy's thread serving
+        an out-of-process invocation's AWS call."""
+        self._who.index = index
 
     def at_call(self, operation: str) -> None:
         me = getattr(self._who, "index", None)
@@ -60,7 +70,7 @@ class Scheduler:
             self.calls.append(f"{'AB'[me]} {operation}")
 
     def _wait_for(self, me: int) -> None:
-        if not self._changed.wait_for(lambda: self._turn == me, timeout=PATIENCE_S):
+        if not self._changed.wait_for(lambda: self._turn == me, timeout=self.patience_s):
             raise InterleavingStuck(f"invocation {'AB'[me]} never got its turn back")
 
     def run(self, first: Callable[[], Any], second: Callable[[], Any]) -> list[Any]:
@@ -92,7 +102,7 @@ class Scheduler:
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(PATIENCE_S * 2)
+            thread.join(self.patience_s * 2)
             if thread.is_alive():
                 raise InterleavingStuck(f"{thread.name} did not finish")
         if errors:
