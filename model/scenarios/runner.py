@@ -566,34 +566,42 @@ def main(argv: list[str] | None = None) -> int:
         "paths", nargs="*", type=Path, help="scenario files (default: scenarios/*.toml)"
     )
     options = parser.parse_args(argv)
-    try:
-        backends.choose(options.backend or backends.current())
+    scenarios = []
+    for path in options.paths or files():
+        try:
+            scenarios.append(load(path))
+        except (ScenarioError, PipelineFileError) as exc:
+            print(f"python -m model.scenarios: {exc}".replace("\n", " "), file=sys.stderr)
+            return 2
+    runtimes = {scenario.pipeline.runtime for scenario in scenarios if scenario.pipeline}
+    runtime = next((name for name in sorted(runtimes) if name != "python"), "python")
+    try:  # a handler in another process reaches AWS over HTTP: moto's server by default
+        backends.choose(options.backend or backends.default(runtime))
         start()
     except backends.BackendError as exc:
         print(f"python -m model.scenarios: {exc}", file=sys.stderr)
         return 2
     failed = 0
-    for path in options.paths or files():
+    for scenario in scenarios:
+        pipeline = scenario.pipeline
+        spec = (
+            options.handler
+            or scenario.handler
+            or (pipeline.handler if pipeline else None)
+            or DEFAULT_HANDLER
+        )
         try:
-            scenario = load(path)
-            pipeline = scenario.pipeline
-            spec = (
-                options.handler
-                or scenario.handler
-                or (pipeline.handler if pipeline else None)
-                or DEFAULT_HANDLER
-            )
             handler = load_intake(spec, pipeline).handler
-        except (ScenarioError, PipelineFileError, HandlerLoadError) as exc:
+        except HandlerLoadError as exc:
             print(f"python -m model.scenarios: {exc}".replace("\n", " "), file=sys.stderr)
             return 2
         try:
             run(scenario, handler)
         except ScenarioError as error:
             failed += 1
-            print(f"FAIL {path.stem}\n{error}\n", file=sys.stdout)
+            print(f"FAIL {scenario.path.stem}\n{error}\n", file=sys.stdout)
         else:
-            print(f"ok   {path.stem}")
+            print(f"ok   {scenario.path.stem}")
     return 1 if failed else 0
 
 

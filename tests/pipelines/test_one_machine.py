@@ -106,6 +106,6 @@ def test_a_ci_run_is_chosen_by_what_the_machine_draws_not_by_its_source():
     from reference.handler import lambda_handler
 
     made = machine_for(lambda_handler)
-    with pytest.raises(OSError, match="could not (get source code|find class definition)"):
+    with pytest.raises(OSError, match=r"could not (get source code|find class definition)"):
         inspect.getsource(made)
     assert function_digest(type(RUN_NAME, (IntakeMachine,), {})) == function_digest(made)

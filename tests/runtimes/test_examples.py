@@ -1,6 +1,6 @@
 """Each out-of-process example answers a plain valid request through a Runner and the proxy,
 against moto's server, with the right answer, and stores and sends what its pipeline file says.
-(The state machine's verdicts on them come with the integration.)"""
+(The state machine's verdicts on them: test_verdicts.py.)"""
 
 from __future__ import annotations
 
@@ -20,13 +20,12 @@ from model.harness.runtimes.process import Answered, Runner
 
 NODE_PIPELINES = sorted(NODE_EXAMPLES.glob("*.toml"))
 RUNTIME_KEYS = ("runtime", "handler", "command")
-"""The keys the integration adds to pipeline files; the loader of today does not know them."""
 
 
 def _pipeline(path: Path) -> tuple[dict[str, object], spec.Pipeline]:
     document = tomllib.loads(path.read_text())
-    runtime = {key: document.pop(key) for key in RUNTIME_KEYS if key in document}
-    return runtime, spec.parse(document, str(path))
+    runtime = {key: document[key] for key in RUNTIME_KEYS if key in document}
+    return runtime, spec.load(path)
 
 
 def _command(path: Path, runtime: dict[str, object]) -> list[str]:

@@ -83,8 +83,10 @@ class OutOfProcess:
             runner.reset()
 
     def stop(self) -> None:
+        """End every runner's processes and close the proxy's ports (also run at exit)."""
         for runner in self.runners:
             runner.stop()
+        self.proxy.stop()
 
     def _act_for(self, lane: int) -> None:
         scheduler = self.scheduler
@@ -155,12 +157,10 @@ def start(
         }
 
     handler = OutOfProcess(command, folder, environment, proxy, timeout_s=timeout_s)
-    atexit.register(proxy.stop)
     atexit.register(handler.stop)
     try:
         handler.start()
     except BaseException:
         handler.stop()
-        proxy.stop()
         raise
     return handler
