@@ -658,15 +658,27 @@ def detection_rows(results: list[dict[str, Any]], seeds: int) -> tuple[float, li
 BACKEND_EXAMPLES = 40
 
 
+NODE_EXAMPLE = REPOSITORY / "examples" / "node" / "parcels_rest.toml"
+"""A correct node intake: the out-of-process runtime's speed is measured on it."""
+
+
 def backend_steps_per_s(backend: str) -> float:
     """Steps per second of ``queuecheck-verify`` on the reference, ci profile, 40 examples, on
-    ``backend``, in a fresh process (the sandbox is one per process). nan if it cannot run."""
+    ``backend``, in a fresh process (the sandbox is one per process); ``node``: on a correct
+    node intake (``NODE_EXAMPLE``) over moto's server. nan if it cannot run."""
     from model.harness import backends
 
-    if backends.refused(backend):
-        return float("nan")
     command = [sys.executable, "-m", "model.entrypoints.verify", "--profile", "ci"]
-    command += ["--max-examples", str(BACKEND_EXAMPLES), "--backend", backend]
+    command += ["--max-examples", str(BACKEND_EXAMPLES)]
+    if backend == "node":
+        if not (NODE_EXAMPLE.parent / "node_modules").is_dir():
+            _note("node: examples/node has no node_modules (npm ci --prefix examples/node)")
+            return float("nan")
+        command += ["--pipeline", str(NODE_EXAMPLE), "--backend", "moto-server"]
+    elif backends.refused(backend):
+        return float("nan")
+    else:
+        command += ["--backend", backend]
     done = subprocess.run(
         command, cwd=REPOSITORY, capture_output=True, text=True, check=False, env=os.environ
     )
@@ -677,14 +689,21 @@ def backend_steps_per_s(backend: str) -> float:
     return float("nan")
 
 
+BACKENDS = ("moto", "moto-server", "dynalite", "node")
+
+
 def backend_rows() -> tuple[dict[str, float], list[str]]:
-    speeds = {name: backend_steps_per_s(name) for name in ("moto", "moto-server", "dynalite")}
+    speeds = {name: backend_steps_per_s(name) for name in BACKENDS}
     rows = [
         _row(
             f"steps/s on {name}",
             f"{speed:.0f}" + ("" if name == "moto" else f" ({speeds['moto'] / speed:.1f}x slower)"),
             f"queuecheck-verify --profile ci --max-examples {BACKEND_EXAMPLES} --backend {name}, "
-            "its own process",
+            "its own process"
+            if name != "node"
+            else f"queuecheck-verify --pipeline examples/node/parcels_rest.toml --profile ci "
+            f"--max-examples {BACKEND_EXAMPLES} (moto-server; against moto-server's "
+            f"{speeds['moto-server']:.0f}: {speed / speeds['moto-server']:.2f})",
         )
         for name, speed in speeds.items()
     ]
@@ -752,9 +771,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows += more
     if "detection" not in skip:
         rows += detected
-    speeds = dict.fromkeys(("moto", "moto-server", "dynalite"), float("nan"))
+    speeds = dict.fromkeys(BACKENDS, float("nan"))
     if "backends" not in skip:
-        _note("backends: the reference on in-process moto, moto's server and dynalite")
+        _note("backends: the reference on in-process moto, moto's server and dynalite; node")
         speeds, more = backend_rows()
         rows += more
     rows.append(

@@ -148,6 +148,18 @@ def _ids(step: Step) -> list[str]:
     ]
 
 
+def _touched(step: Step) -> set[str]:
+    """The ids a step wrote or sent for: where the handler makes its ids and a failed answer
+    names none, these are the ids its requests got."""
+    written = {
+        identifier
+        for identifier in set(step.before.records) | set(step.after.records)
+        if step.before.record(identifier) != step.after.record(identifier)
+    }
+    sent = {m.id for m in step.after.messages[len(step.before.messages) :] if m.id is not None}
+    return written | sent
+
+
 def _orphaned_now(pipeline: Pipeline, step: Step) -> set[str]:
     """The ids whose record this step's failed send removed, when the file says it should."""
     if not step.faults or pipeline.on_send_failure != "absent" or pipeline.written == "after_send":
@@ -173,7 +185,7 @@ def _waiting_for_its_message(pipeline: Pipeline, record: Mapping[str, Any]) -> b
     return pipeline.written == "before_send" and record.get(pipeline.status) == pipeline.queued
 
 
-def _resends(pipeline: Pipeline) -> bool:
+def resends(pipeline: Pipeline) -> bool:
     """An intake with one status, written before the send, that keeps the record when the
     send fails: it cannot tell whether a record's message went out, so a repeat must send it
     again (at least once: consumers deduplicate)."""
@@ -400,7 +412,7 @@ def repeats_send_nothing_new(pipeline: Pipeline, step: Step, memory: Memory) -> 
             before = step.before.record(identifier)
             if before is None or not pipeline.at_least_queued(before.get(pipeline.status)):
                 continue
-            if _resends(pipeline):
+            if resends(pipeline):
                 continue  # a repeat must send what a failed send may have left unsent
             sent = step.after.sent(identifier) - step.before.sent(identifier)
             if sent > 0:
@@ -410,7 +422,7 @@ def repeats_send_nothing_new(pipeline: Pipeline, step: Step, memory: Memory) -> 
                 )
     disturbed = set(memory.uncertain)
     if _disturbed(step):
-        disturbed |= set(_ids(step))
+        disturbed |= set(_ids(step)) | _touched(step)
     problems += [
         f"{count} messages name {name}, though no request for it was disturbed"
         for name, count in step.after.counts.items()
@@ -504,13 +516,15 @@ def remember(pipeline: Pipeline, step: Step, memory: Memory) -> None:
     """What the step established, for the steps after it (call after checking it)."""
     memory.orphaned |= _orphaned_now(pipeline, step)
     memory.unwritten |= _unwritten_now(pipeline, step)
+    if _disturbed(step):
+        memory.uncertain |= _touched(step)
     memory.unwritten -= {identifier for identifier in _ids(step) if step.after.record(identifier)}
     learned: set[str] = set()
     for part in step.parts:  # in a batch, the first request for an id is the one that created it
         request = part.request
         if not isinstance(request, Submit) or request.id is None:
             continue
-        if _disturbed(step) or (_resends(pipeline) and step.before.record(request.id)):
+        if _disturbed(step) or (resends(pipeline) and step.before.record(request.id)):
             memory.uncertain.add(request.id)
         record = step.after.record(request.id)
         if record is None:

@@ -11,8 +11,10 @@ content at all; where it does neither, only statuses, answers and counts are com
 
 The allowance is the contract's at-least-once: an invocation that finds the record its twin
 (same content) has just created may take it for an unfinished earlier attempt and resume it,
-sending the message once more. A request with other content under a stored id may be accepted
-or refused (a pipeline file does not say which), but never changes the record or sends.
+sending the message once more; an intake that keeps one status and sends again on every
+repeat (``on_send_failure = "kept"``) may do so on any record of the same content. A request
+with other content under a stored id may be accepted or refused (a pipeline file does not say
+which), but never changes the record or sends.
 
 Pure: views and replies in, sentences out.
 """
@@ -26,7 +28,7 @@ from typing import Any
 
 import attrs
 
-from model.core.generic import Submit
+from model.core.generic import Submit, resends
 from model.core.spec import Pipeline
 from model.core.views import Kind, Reply, View
 
@@ -72,12 +74,20 @@ def _step(
     if record.status is None:
         return frozenset({Kind.ACCEPTED}), created, True
     if record.content is not None and record.content != invocation.canary:
-        # a direct handler refuses by raising: its refusals come back as failures
-        refused = Kind.FAILED if pipeline.source == "direct" else Kind.REFUSED
+        # a direct handler refuses by raising, an SQS one by reporting the message failed
+        refused = Kind.FAILED if pipeline.source in ("direct", "sqs") else Kind.REFUSED
         return frozenset({Kind.ACCEPTED, refused}), record, False
     if record.status == pipeline.pending:
         return frozenset({Kind.ACCEPTED}), created, True
     return frozenset({Kind.ACCEPTED}), record, False
+
+
+def _may_send_again(pipeline: Pipeline, record: _Record, invocation: Concurrent) -> bool:
+    """Whether an accepted invocation may send its content once more on a record of the same
+    content: its twin has just made the record (at-least-once), or the intake sends again on
+    every repeat (it cannot tell whether the message went out)."""
+    same = record.content == invocation.canary
+    return same and invocation.reply.accepted and (record.fresh or resends(pipeline))
 
 
 def _run(pipeline: Pipeline, start: _Record, order: Sequence[Concurrent]) -> _Serial:
@@ -89,8 +99,7 @@ def _run(pipeline: Pipeline, start: _Record, order: Sequence[Concurrent]) -> _Se
             problems.append(
                 f"{invocation.name} would be {options}, not {invocation.reply.describe()}"
             )
-        same = record.content == invocation.canary
-        if sends or (record.fresh and same and invocation.reply.accepted):
+        if sends or _may_send_again(pipeline, record, invocation):
             may_send.append(invocation.canary)
         if sends:
             senders.append(invocation.canary)

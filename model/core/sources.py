@@ -135,8 +135,9 @@ def read_batch(pipeline: Pipeline, answer: Any, message_ids: Sequence[str]) -> t
     batch responses, returning acknowledges the whole batch. With them, the records listed in
     ``batchItemFailures`` failed; a response Lambda cannot read fails the whole batch, as
     Lambda treats it."""
+    acknowledged = Reply(Kind.ACCEPTED, None, "", note="acknowledged")
     if not pipeline.partial_batch:
-        return tuple(Reply(Kind.ACCEPTED, None, "acknowledged") for _ in message_ids)
+        return tuple(acknowledged for _ in message_ids)
     failures = answer.get("batchItemFailures") if isinstance(answer, dict) else None
     listed = (
         [item.get("itemIdentifier") for item in failures if isinstance(item, dict)]
@@ -146,13 +147,13 @@ def read_batch(pipeline: Pipeline, answer: Any, message_ids: Sequence[str]) -> t
     if answer is None or answer == {}:
         listed = []
     if listed is None or any(item not in message_ids for item in listed):
-        why = f"returned {_text(answer)[:160]}, which Lambda reads as the whole batch failed"
-        return tuple(Reply(Kind.FAILED, None, why) for _ in message_ids)
+        why = (
+            f"failed: returned {_text(answer)[:160]}, which Lambda reads as the whole batch failed"
+        )
+        return tuple(Reply(Kind.FAILED, None, why, note=why) for _ in message_ids)
+    listed_failed = Reply(Kind.FAILED, None, "", note="failed (listed in batchItemFailures)")
     return tuple(
-        Reply(Kind.FAILED, None, "reported in batchItemFailures")
-        if message_id in listed
-        else Reply(Kind.ACCEPTED, None, "acknowledged")
-        for message_id in message_ids
+        listed_failed if message_id in listed else acknowledged for message_id in message_ids
     )
 
 

@@ -88,12 +88,17 @@ class Reply:
     """The HTTP status (rest/http); None for a direct invocation or a crash."""
     text: str = ""
     """The answer's body, or for a direct invocation that raised, the exception."""
+    note: str = ""
+    """How the answer is told where it has no body to show: an SQS record's fate, or why an
+    invocation gave no answer."""
 
     @property
     def accepted(self) -> bool:
         return self.kind is Kind.ACCEPTED
 
     def describe(self) -> str:
+        if self.note:
+            return self.note
         if self.kind is Kind.CRASHED:
             return "no answer (the invocation crashed)"
         if self.status is None:

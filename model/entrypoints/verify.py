@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import random
 import shlex
 import sys
@@ -252,7 +253,12 @@ def find_every_bug(intake: Any, settings: Any) -> tuple[tuple[Any, ...], BaseExc
             if not LAST_FAILURE.story:
                 return tuple(found), exc
             found.append(
-                LastFailure(list(LAST_FAILURE.story), LAST_FAILURE.invariant, LAST_FAILURE.problems)
+                LastFailure(
+                    list(LAST_FAILURE.story),
+                    LAST_FAILURE.invariant,
+                    LAST_FAILURE.problems,
+                    tuple(sorted(ignored)),
+                )
             )
             ignored |= {LAST_FAILURE.invariant.split(" (")[0]}
             continue
@@ -276,7 +282,25 @@ def _replay(argv: Sequence[str], seed: int | None) -> tuple[str, ...]:
             kept.append(argument)
     if seed is not None:
         kept += ["--seed", str(seed)]
-    return (" ".join(["queuecheck-verify", *map(shlex.quote, kept)]),)
+    path = os.environ.get("PYTHONPATH")
+    where = [f"PYTHONPATH={shlex.quote(path)}"] if path else []
+    return (" ".join([*where, "queuecheck-verify", *map(shlex.quote, kept)]),)
+
+
+SHRINK_S = 60.0
+"""How long Hypothesis may shrink one failing run (its own limit is five minutes): a story a
+minute of shrinking leaves is short enough to read, and a report of several bugs stays fast."""
+
+
+def _cap_shrinking(seconds: float) -> None:
+    from hypothesis.internal.conjecture import engine
+
+    if not hasattr(engine, "MAX_SHRINKING_SECONDS"):
+        raise RuntimeError(
+            "this Hypothesis release has no engine.MAX_SHRINKING_SECONDS, which "
+            "queuecheck-verify caps; install the version in constraints.txt"
+        )
+    setattr(engine, "MAX_SHRINKING_SECONDS", seconds)  # noqa: B010 - not a typed API
 
 
 def _use_seed(seed: int) -> None:
@@ -294,8 +318,6 @@ def _use_seed(seed: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _arguments(argv)
-
-    import os
 
     from hypothesis import settings
 
@@ -336,7 +358,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     overrides = settings(
         max_examples=args.max_examples or settings().max_examples,
         print_blob=False,  # the report says how to run it again, on the command line
+        database=None,  # nothing written into the user's folder (.hypothesis/)
     )
+    _cap_shrinking(SHRINK_S)
     STATS.reset()
     started = time.perf_counter()
     with redirect_stderr(noise):  # the handler's own error logs; the report tells the story
@@ -378,12 +402,20 @@ def _save(
     for number, failure in enumerate(failures):
         name = failure.invariant.split(" (")[0]
         path = first if number == 0 else first.with_name(f"{first.stem}-{name}{first.suffix}")
-        if pipeline:
-            write_pipeline_scenario(
-                failure, path, handler=handler_spec, pipeline_path=pipeline_path
+        try:
+            if pipeline:
+                write_pipeline_scenario(
+                    failure, path, handler=handler_spec, pipeline_path=pipeline_path
+                )
+            else:
+                write_scenario(failure, path, handler=handler_spec, profile=profile)
+        except Exception as exc:  # the report must not be lost to a scenario it could not write
+            print(
+                f"queuecheck verify: could not write {path} for {failure.invariant}: "
+                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+                file=sys.stderr,
             )
-        else:
-            write_scenario(failure, path, handler=handler_spec, profile=profile)
+            continue
         paths.append(str(path))
     return tuple(paths)
 

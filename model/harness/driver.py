@@ -27,25 +27,32 @@ def load_handler(spec: str) -> Handler:
     module_name, sep, function_name = spec.partition(":")
     if not sep or not module_name or not function_name:
         raise HandlerLoadError(
-            f"--handler {spec!r}: expected module:function, e.g. {DEFAULT_HANDLER}"
+            f"handler {spec!r}: expected module:function, e.g. {DEFAULT_HANDLER}"
         )
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
+        missing = getattr(exc, "name", None)
+        if (
+            isinstance(exc, ModuleNotFoundError)
+            and missing
+            and not (module_name == missing or module_name.startswith(missing + "."))
+        ):  # the handler's module was found; something it imports was not
+            raise HandlerLoadError(
+                f"handler {spec!r}: importing {module_name} needs {missing!r}, which is not "
+                "installed here: install what the handler needs beside queuecheck"
+            ) from exc
         raise HandlerLoadError(
-            f"--handler {spec!r}: cannot import {module_name!r} ({exc}); "
-            "is its folder on PYTHONPATH?"
+            f"handler {spec!r}: cannot import {module_name!r} ({exc}); is its folder on PYTHONPATH?"
         ) from exc
     except (Exception, SystemExit) as exc:  # the module's own code failed while loading
         raise HandlerLoadError(
-            f"--handler {spec!r}: importing {module_name} raised {type(exc).__name__}: "
+            f"handler {spec!r}: importing {module_name} raised {type(exc).__name__}: "
             f"{str(exc)[:200]} (a pipeline file's [env] sets variables before the import)"
         ) from exc
     handler = getattr(module, function_name, None)
     if not callable(handler):
-        raise HandlerLoadError(
-            f"--handler {spec!r}: {module_name} has no callable {function_name!r}"
-        )
+        raise HandlerLoadError(f"handler {spec!r}: {module_name} has no callable {function_name!r}")
     return handler  # type: ignore[no-any-return]
 
 

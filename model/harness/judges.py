@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import attrs
@@ -39,6 +39,7 @@ from model.core.spec import Pipeline
 from model.core.views import Kind, Reply, View
 from model.harness.faults import Attempt
 from model.harness.sandbox import CONTRACT_LAYOUT, Layout, Sandbox, layout_named
+from model.report.trace import AnswerKind
 
 Check = tuple[str, list[str]]
 """An invariant's name (with where in the invocation it was checked) and what broke."""
@@ -115,6 +116,14 @@ class Pair:
     stretches: tuple[Stretch, ...]
 
 
+def _texts(record: Mapping[str, Any]) -> dict[str, str]:
+    """A record's attributes as the report shows them: text as it is, the rest as JSON."""
+    return {
+        name: value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
+        for name, value in sorted(record.items())
+    }
+
+
 def _each(request: Any) -> tuple[Any, ...]:
     """The requests an invocation carried, one or a batch's."""
     return request if isinstance(request, tuple) else (request,)
@@ -167,6 +176,9 @@ class GenericJudge:
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
+        self.interleaves = not pipeline.handler_makes_ids
+        """Whether two invocations of one id can be sent at once (not where the handler makes
+        each request's id: there is no one id to share)."""
 
     def layout(self) -> Layout:
         return layout_of(self.pipeline)
@@ -210,7 +222,8 @@ class GenericJudge:
             if isinstance(result, Crashed):
                 return tuple(Reply(Kind.CRASHED) for _ in ids)
             if isinstance(result, Raised):  # the whole batch comes back
-                return tuple(Reply(Kind.FAILED, None, f"raised {result.describe()}") for _ in ids)
+                note = f"failed: the handler raised {result.describe()}"
+                return tuple(Reply(Kind.FAILED, None, result.describe(), note) for _ in ids)
             return read_batch(self.pipeline, result.value, ids)
         if isinstance(result, Crashed):
             return Reply(Kind.CRASHED)
@@ -223,8 +236,9 @@ class GenericJudge:
         except NotAnAnswer as exc:
             raise NotAnAnswer(f"{label}: {exc} (API Gateway answers 502)") from None
 
-    def crashed(self) -> Reply:
-        return Reply(Kind.CRASHED)
+    def crashed(self, why: str = "") -> Reply:
+        """No answer: the invocation crashed, or (``why``) gave nothing its source can use."""
+        return Reply(Kind.CRASHED, None, "", note=f"no answer: {why}" if why else "")
 
     def _parts(
         self, request: Any, answer: Any, conflicts: Any, before: View, after: View
@@ -385,6 +399,25 @@ class GenericJudge:
     def detail(self, step: generic.Step) -> dict[str, Any]:
         return {"kind": str(step.reply.kind), "status": step.reply.status}
 
+    def answer_kind(self, answer: Any) -> AnswerKind:
+        """accepted, refused, failed or crashed (a batch: the worst of its records')."""
+        kinds = [reply.kind for reply in (answer if isinstance(answer, tuple) else (answer,))]
+        if Kind.CRASHED in kinds:
+            return "crashed"
+        if Kind.FAILED in kinds:
+            return "failed"
+        return "refused" if Kind.REFUSED in kinds else "accepted"
+
+    def records_text(self, state: View) -> dict[str, dict[str, str]]:
+        """Every record as text, by id: what the report's table shows."""
+        return {identifier: _texts(record) for identifier, record in sorted(state.records.items())}
+
+    def messages_text(self, state: View) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for message in state.messages:
+            found.setdefault(message.id or "(no id)", []).append(message.raw)
+        return found
+
     def describe_answer(self, answer: Any) -> str:
         if isinstance(answer, tuple):
             return "[" + ", ".join(reply.describe() for reply in answer) + "]"
@@ -409,7 +442,8 @@ class GenericJudge:
         pipeline = self.pipeline
         old = record.get(pipeline.status)
         rank = pipeline.rank(old)
-        following = max(rank, 1) + 1 if rank is not None else len(pipeline.statuses)
+        queued = pipeline.statuses.index(pipeline.queued)
+        following = max(rank, queued) + 1 if rank is not None else len(pipeline.statuses)
         if following >= len(pipeline.statuses):
             return None
         new = pipeline.statuses[following]
@@ -536,6 +570,10 @@ class ContractJudge(GenericJudge):
     refines = REFINES
     race_target = str(Status.PROCESSING)
 
+    def __init__(self, pipeline: Pipeline) -> None:
+        super().__init__(pipeline)
+        self.interleaves = True
+
     def layout(self) -> Layout:
         return CONTRACT_LAYOUT
 
@@ -573,7 +611,7 @@ class ContractJudge(GenericJudge):
             raise NotAnAnswer(f"{label}: ValueError: {exc}") from None
         return Answer(response.status, response.headers, response.body, response.raw_body)
 
-    def crashed(self) -> Answer:  # type: ignore[override]
+    def crashed(self, why: str = "") -> Answer:  # type: ignore[override]
         return Answer(None)
 
     def step(self, seen: Seen) -> contract_invariants.Step:  # type: ignore[override]
@@ -710,6 +748,22 @@ class ContractJudge(GenericJudge):
 
     def describe_answer(self, answer: Any) -> str:
         return str(answer.describe())
+
+    def answer_kind(self, answer: Any) -> AnswerKind:
+        if answer.crashed:
+            return "crashed"
+        if answer.ok:
+            return "accepted"
+        return "refused" if 400 <= answer.status < 500 else "failed"
+
+    def records_text(self, state: Snapshot) -> dict[str, dict[str, str]]:  # type: ignore[override]
+        return {identifier: _texts(record) for identifier, record in sorted(state.records.items())}
+
+    def messages_text(self, state: Snapshot) -> dict[str, list[str]]:  # type: ignore[override]
+        found: dict[str, list[str]] = {}
+        for message in state.messages:
+            found.setdefault(message.message_id or "(no id)", []).append(message.raw)
+        return found
 
     # -- other actors ----------------------------------------------------------------
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
-from typing import Any, ClassVar, NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, NoReturn, cast
 
 from hypothesis import strategies as st
 from hypothesis.errors import StopTest
@@ -31,7 +31,7 @@ from model.core.spec import Pipeline
 from model.harness import logcapture, rule_choice
 from model.harness import strategies as strat
 from model.harness.driver import Handler, LambdaContext
-from model.harness.faults import InvocationCrashed
+from model.harness.faults import Attempt, InvocationCrashed
 from model.harness.intake import Intake, contract_intake, pipeline_intake
 from model.harness.judges import (
     COMPETITOR,
@@ -49,6 +49,10 @@ from model.harness.runtimes.outside import HandlerError, NoAnswerError
 from model.harness.sandbox import QUEUE_NAME, Sandbox, start
 from model.harness.scheduler import InterleavingStuck, Scheduler
 from model.harness.story import LAST_FAILURE, STATS, StoryStep, broken
+from model.report.trace import ACTIONS as TRACE_ACTIONS
+from model.report.trace import Call, Mark
+from model.report.trace import Invocation as TraceInvocation
+from model.report.trace import Step as TraceStep
 
 __all__ = [
     "LAST_FAILURE",
@@ -120,6 +124,11 @@ class IntakeMachine(RuleBasedStateMachine):
         raised in there, it would reach the handler, which might swallow it."""
         self.replaceable: set[str] = set()
         self.competitors: list[Any] = []
+        self.marks: list[Mark] = []
+        self.first_attempt = 0
+        self.others: list[TraceInvocation] = []
+        self.sending: dict[str, Any] = {}
+        """Other invocations inside the current one (a competing invocation), for the diagram."""
         self.failed = False
         self.environment = {**self.sandbox.environment, **self.intake.environment}
         """What the handler reads from its environment: where its table and queue are, and the
@@ -134,8 +143,29 @@ class IntakeMachine(RuleBasedStateMachine):
     def next_request_id(self) -> str:
         return f"req-{next(self.ids)}"
 
-    def tell(self, action: str, text: str, **detail: Any) -> None:
-        self.story.append(StoryStep(action, detail, text))
+    def tell(self, action: str, text: str, trace: Any = None, **detail: Any) -> None:
+        if trace is None:  # a plan or another actor: the table and queue after it
+            trace = self.picture(action, text, self.state)
+        self.story.append(StoryStep(action, detail, text, trace))
+
+    def picture(self, action: str, text: str, state: Any, **parts: Any) -> TraceStep:
+        """The step as the report draws it: what it did, and the table and queue after it."""
+        kind = "liveness" if text.startswith("liveness:") else action
+        return TraceStep(
+            number=len(self.story) + 1,
+            action=cast(Any, kind if kind in TRACE_ACTIONS else "actor"),
+            text=text,
+            records_after=self.judge.records_text(state),
+            messages_after=self.judge.messages_text(state),
+            **parts,
+        )
+
+    def note_mark(self, kind: str, text: str, actor: str, state: Any) -> None:
+        """Something between two calls of the current invocation, for the diagram: a race's
+        actor acted, or one interleaved invocation handed the turn to the other."""
+        calls = len(_made(self.sandbox.injector.attempts[self.first_attempt :]))
+        records = self.judge.records_text(state)
+        self.marks.append(Mark(kind, calls, text, actor, records))  # type: ignore[arg-type]
 
     def fail(self, invariant_name: str, problems: list[str]) -> NoReturn:
         self.failed = True
@@ -194,12 +224,13 @@ class IntakeMachine(RuleBasedStateMachine):
         """The handler gave nothing its event source can answer with: a broken rule of its own
         (API Gateway would answer 502 and log nothing useful). Found ``inside`` another
         invocation's AWS call, it is held until that invocation returns."""
-        if "handler_always_answers" in self.ignored:
-            return self.judge.crashed()  # as API Gateway's 502: no answer of the handler's
+        if "handler_always_answers" in self.ignored:  # as API Gateway's 502: none of its own
+            return self.judge.crashed(problem.removeprefix(label + ": "))
         if inside:
             self.held = self.held or ("handler_always_answers", [problem])
             return self.judge.crashed()
-        self.tell("invoke", f"{label} -> {problem.removeprefix(label + ': ')}", event=event)
+        what = problem.removeprefix(label + ": ")
+        self.tell("invoke", f"{label} -> {what}", event=event, **self.sending)
         self.fail("handler_always_answers", [problem])
 
     def invoke(self, event: Any, sent: Any, label: str, **detail: Any) -> Any:
@@ -213,6 +244,8 @@ class IntakeMachine(RuleBasedStateMachine):
         mark = len(injector.attempts)
         self.current, self.mark, self.stretches = (event, request), before, []
         self.inside, self.held, self.replaceable, self.competitors = [], None, set(), []
+        self.marks, self.first_attempt, self.others = [], mark, []
+        self.sending = detail  # what a scenario file needs of this step, should it fail here
         started = time.perf_counter()
         with logcapture.captured() as logs:
             answer = self.call(event, label)
@@ -247,13 +280,21 @@ class IntakeMachine(RuleBasedStateMachine):
             ", ".join(f"{a.operation}#{a.attempt}:{a.outcome}" for a in attempts) or "no AWS call"
         )
         inside = "".join(f"; inside it, {note}" for note in self.inside)
-        self.tell(
-            "invoke",
-            f"{label} -> {judge.describe_answer(answer)}  [{calls}]{inside}{judge.note(step)}",
-            event=event,
-            **judge.detail(step),
-            **detail,
+        text = f"{label} -> {judge.describe_answer(answer)}  [{calls}]{inside}{judge.note(step)}"
+        invocation = TraceInvocation(
+            "invocation", label, judge.describe_answer(answer), judge.answer_kind(answer)
         )
+        trace = self.picture(
+            "invoke",
+            text,
+            after,
+            invocations=[invocation, *self.others],
+            calls=[
+                Call.of("invocation", a.operation, a.attempt, a.outcome) for a in _made(attempts)
+            ],
+            marks=self.marks,
+        )
+        self.tell("invoke", text, trace, event=event, **judge.detail(step), **detail)
         if self.held is not None:
             self.fail(*self.held)
         judge.remember(step, self.memory)
@@ -368,9 +409,15 @@ class IntakeMachine(RuleBasedStateMachine):
                     memory=self.memory,
                 )
             )
-            self.inside.append(
-                f"a competing invocation of the same request -> "
-                f"{self.judge.describe_answer(answer)}"
+            answered = self.judge.describe_answer(answer)
+            self.inside.append(f"a competing invocation of the same request -> {answered}")
+            self.others.append(
+                TraceInvocation(
+                    "competing",
+                    "the same request, again",
+                    self.judge.describe_answer(answer),
+                    self.judge.answer_kind(answer),
+                )
             )
         elif kind is RaceKind.CONSUMER_ADVANCES:
             old = self.judge.status_of(now, identifier)
@@ -394,6 +441,36 @@ class IntakeMachine(RuleBasedStateMachine):
             done = self.observe()
         self.stretches.append(Stretch(now, done, actor))
         self.mark = done
+        self.mark_race(kind, actor, done)
+
+    def pair_picture(
+        self, text: str, label: str, answers: list[Any], calls: list[str], after: Any
+    ) -> TraceStep:
+        """Two interleaved invocations as the report draws them: each call by the one that made
+        it (the scheduler saw them in the order the injector did), the switches between."""
+        judge = self.judge
+        attempts = _made(self.sandbox.injector.attempts[self.first_attempt :])
+        return self.picture(
+            "interleave",
+            text,
+            after,
+            invocations=[
+                TraceInvocation(
+                    name, label, judge.describe_answer(answer), judge.answer_kind(answer)
+                )
+                for name, answer in zip("AB", answers, strict=True)
+            ],
+            calls=[
+                Call.of(who.partition(" ")[0], a.operation, a.attempt, a.outcome)
+                for who, a in zip(calls, attempts, strict=False)
+            ],
+            marks=self.marks,
+        )
+
+    def mark_race(self, kind: RaceKind, actor: str, state: Any) -> None:
+        note = self.inside[-1] if self.inside else f"a race: {kind}"
+        who = {COMPETITOR: "competing", "a consumer": "consumer"}.get(actor, actor)
+        self.note_mark("race", note, who, state)
 
     # -- two invocations interleaved ----------------------------------------------------
 
@@ -437,7 +514,7 @@ class IntakeMachine(RuleBasedStateMachine):
         planned = injector.faults, injector.races
         injector.faults, injector.races = [], []
         self.mark, self.stretches, self.inside, self.held = before, [], [], None
-        self.replaceable = set()
+        self.replaceable, self.marks, self.first_attempt = set(), [], len(injector.attempts)
 
         def switched(who: int, operation: str) -> None:
             now = self.observe()
@@ -445,6 +522,8 @@ class IntakeMachine(RuleBasedStateMachine):
                 Stretch(self.mark, now, HANDLER, f"{'AB'[who]} up to {operation}")
             )
             self.mark = now
+            other = "AB"[1 - who]
+            self.note_mark("switch", f"{'AB'[who]} hands the turn to {other}", other, now)
 
         scheduler = Scheduler(at, switched)
         injector.scheduler = scheduler.at_call
@@ -472,17 +551,15 @@ class IntakeMachine(RuleBasedStateMachine):
         after = self.observe()
         self.stretches.append(Stretch(self.mark, after, HANDLER, "after the last switch"))
         identifier = judge.identifier(requests[0]) or ""
-        self.tell(
-            "interleave",
+        text = (
             f"{label}, {at.describe()}: A -> {judge.describe_answer(answers[0])}, "
             f"B -> {judge.describe_answer(answers[1])}  "
             f"[{', '.join(scheduler.calls) or 'no AWS call'}]; "
             f"record {judge.status_of(after, identifier)}, "
-            f"{judge.sent_count(after, identifier)} message(s) for the id",
-            events=events,
-            switches=at,
-            **detail,
+            f"{judge.sent_count(after, identifier)} message(s) for the id"
         )
+        trace = self.pair_picture(text, label, answers, scheduler.calls, after)
+        self.tell("interleave", text, trace, events=events, switches=at, **detail)
         if self.held is not None:
             self.fail(*self.held)
         whole = (Stretch(before, after),)
@@ -492,12 +569,16 @@ class IntakeMachine(RuleBasedStateMachine):
                 events, sent, requests, answers, expected, strict=True
             )
         )
-        pair = Pair((first, second), tuple(self.stretches))
-        self.hold(judge.pair_checks(pair, self.memory))
-        judge.settle_pair(pair, self.memory)
+        self.judge_pair(Pair((first, second), tuple(self.stretches)))
+
+    def judge_pair(self, pair: Pair) -> None:
+        """The pair as a history: each stretch, each invocation, some serial order; then what
+        it established, and what of it needs a retry."""
+        self.hold(self.judge.pair_checks(pair, self.memory))
+        self.judge.settle_pair(pair, self.memory)
         for seen in pair.seen:
-            self.settle(seen, judge.step(seen))
-        self.last, self.state = None, after
+            self.settle(seen, self.judge.step(seen))
+        self.last, self.state = None, pair.seen[0].after
 
     # -- other actors -------------------------------------------------------------------
 
@@ -597,6 +678,11 @@ class IntakeMachine(RuleBasedStateMachine):
         self.hold(checks.items())
 
 
+def _made(attempts: Sequence[Attempt]) -> list[Attempt]:
+    """The attempts a handler made (a race's entry marks where another actor acted)."""
+    return [attempt for attempt in attempts if not attempt.outcome.startswith("race:")]
+
+
 def _as_rule(
     method: Callable[..., Any],
     *,
@@ -663,19 +749,20 @@ def machine_for(
             base.submit_during_a_race, adds=True, request=space.valid, race=intake.races
         ),
         "clear_faults": _as_rule(base.clear_faults),
-        "interleave_two_invocations": _as_rule(
-            base.interleave_two_invocations,
-            adds=True,
-            request=space.valid,
-            twin=strat.twins,
-            at=strat.switches,
-        ),
         "another_actor_acts": _as_rule(
             base.another_actor_acts, request=bundle, actor=st.sampled_from(judge.actors)
         ),
     }
     if judge.lookups:
         rules["read_record"] = _as_rule(base.read_record, request=bundle, fault=strat.lookup_faults)
+    if judge.interleaves:  # two invocations of one id: not where each makes an id of its own
+        rules["interleave_two_invocations"] = _as_rule(
+            base.interleave_two_invocations,
+            adds=True,
+            request=space.valid,
+            twin=strat.twins,
+            at=strat.switches,
+        )
     return type(name, (IntakeMachine,), {"intake": intake, "ignored": ignored, **rules})
 
 

@@ -13,16 +13,21 @@ from typing import Any, NoReturn
 
 import attrs
 
+from model.report.trace import Broken
+
 STORY_LINES = 12
 
 
 @attrs.frozen
 class StoryStep:
-    """One line of a run's story, kept structured so it can also become a scenario file."""
+    """One line of a run's story, kept structured so it can also become a scenario file and
+    a sequence diagram (``trace``: a ``model.report.trace.Step`` whose number the report
+    sets)."""
 
     action: str
     detail: dict[str, Any]
     text: str
+    trace: Any = None
 
 
 @attrs.define
@@ -56,6 +61,9 @@ class LastFailure:
     story: list[StoryStep] = attrs.Factory(list)
     invariant: str = ""
     problems: list[str] = attrs.Factory(list)
+    ignored: tuple[str, ...] = ()
+    """The invariants the run that found it had switched off (found broken before it): a
+    replay switches them off too, so it fails on this one."""
 
 
 LAST_FAILURE = LastFailure()
@@ -96,6 +104,10 @@ def forget_failures() -> None:
 def broken(invariant_name: str, problems: list[str], story: list[StoryStep]) -> NoReturn:
     """Keep the failing run for the report and ``--save-scenario``, and fail with its story:
     the broken invariant, what broke, and the last steps that led there."""
+    if story and story[-1].trace is not None:  # the step that broke it, for the diagram
+        last = story[-1]
+        broke = Broken(invariant_name, tuple(problems))
+        story[-1] = attrs.evolve(last, trace=attrs.evolve(last.trace, broke=broke))
     LAST_FAILURE.story, LAST_FAILURE.invariant = list(story), invariant_name
     LAST_FAILURE.problems = list(problems)
     FAILURES[invariant_name.split(" (", maxsplit=1)[0]] = LastFailure(

@@ -285,6 +285,9 @@ class Scenario:
     """The handler the scenario was written for (``--handler`` overrides it)."""
     broke: str | None = None
     """The invariant the run it was written from broke (a note for the reader)."""
+    ignored: tuple[str, ...] = ()
+    """Invariants the run it was written from had switched off (found broken before it); the
+    replay switches them off too, so it fails on ``broke``."""
 
 
 # -- reading a file ----------------------------------------------------------------------
@@ -417,7 +420,7 @@ def parse(data: Mapping[str, Any], path: Path) -> Scenario:
     top = _Fields(
         dict(data),
         where,
-        ("name", "description", "liveness", "pipeline", "handler", "broke", "step"),
+        ("name", "description", "liveness", "pipeline", "handler", "broke", "ignored", "step"),
     )
     name = top.take("name", str, required=True, hint=' (a one-line title: name = "...")')
     description = top.take(
@@ -427,6 +430,7 @@ def parse(data: Mapping[str, Any], path: Path) -> Scenario:
     pipeline = _pipeline(top.take("pipeline", str), path, where)
     handler = top.take("handler", str)
     broke = top.take("broke", str)
+    ignored = top.texts("ignored")
     raw_steps = top.take("step", list, required=True, hint=" (at least one [[step]] table)")
     top.finish()
     if not raw_steps:
@@ -438,7 +442,7 @@ def parse(data: Mapping[str, Any], path: Path) -> Scenario:
         else:
             steps.append(_parse_pipeline_step(raw, number, where, steps, pipeline))
     return Scenario(
-        path, where, name, description, tuple(steps), liveness, pipeline, handler, broke
+        path, where, name, description, tuple(steps), liveness, pipeline, handler, broke, ignored
     )
 
 

@@ -77,7 +77,9 @@ def _fail_as_a_scenario(machine: Any, invariant_name: str, problems: list[str]) 
 
 
 @functools.cache
-def _machine_class(handler: Callable[[Any, Any], Any]) -> type[Any]:
+def _machine_class(
+    handler: Callable[[Any, Any], Any], ignored: frozenset[str] = frozenset()
+) -> type[Any]:
     """The state machine, driven step by step instead of by Hypothesis.
 
     Reusing it means a scenario step is invoked, observed, remembered and checked exactly like
@@ -85,16 +87,29 @@ def _machine_class(handler: Callable[[Any, Any], Any]) -> type[Any]:
     """
     from model.harness.machine import machine_for
 
-    base = machine_for(handler, "ScenarioMachine")
+    base = machine_for(handler, "ScenarioMachine", ignored)
     return type("ScenarioMachine", (base,), {"where": "", "fail": _fail_as_a_scenario})
 
 
-def _pipeline_machine(handler: Callable[[Any, Any], Any], pipeline: Pipeline) -> Any:
+def _pipeline_machine(
+    handler: Callable[[Any, Any], Any], pipeline: Pipeline, ignored: frozenset[str]
+) -> Any:
     """The same, for an intake a pipeline file describes."""
-    from model.harness.machine import machine_for_pipeline
+    from model.harness.intake import pipeline_intake
+    from model.harness.machine import machine_for
 
-    base = machine_for_pipeline(pipeline, handler, "ScenarioMachine")
+    base = machine_for(pipeline_intake(pipeline, handler), "ScenarioMachine", ignored)
     return type("ScenarioMachine", (base,), {"where": "", "fail": _fail_as_a_scenario})()
+
+
+def _broken(machine: Any, seen: Any, judged: Any) -> list[str]:
+    """What the last step broke, every invariant the machine holds the handler to."""
+    return [
+        f"invariant {name}: {problem}"
+        for name, problems in machine.judge.all_checks(seen, judged, machine.memory)
+        if name.split(" (")[0] not in machine.ignored
+        for problem in problems
+    ]
 
 
 def listing(problems: list[str], story: list[Any]) -> str:
@@ -123,7 +138,7 @@ def run(
     """
     if scenario.pipeline is not None:
         return _run_pipeline(scenario, handler, expectations=expectations)
-    machine = _machine_class(handler)()
+    machine = _machine_class(handler, frozenset(scenario.ignored))()
     typed = {0: _typed_records(machine.sandbox)}
     observations = []
     for step in scenario.steps:
@@ -233,11 +248,7 @@ def _judge(
     broken = []
     if observed is not None and observed.answer is not None and machine.last is not None:
         seen, judged = machine.last
-        broken += [
-            f"invariant {name}: {problem}"
-            for name, problems in machine.judge.all_checks(seen, judged, machine.memory)
-            for problem in problems
-        ]
+        broken += _broken(machine, seen, judged)
     problems: list[str] = []
     contradictions: list[str] = []
     if expectations and observed is not None and observed.answer is not None:
@@ -394,7 +405,7 @@ def _run_pipeline(
     """A scenario in a pipeline file's words: each step run on the machine, every generic
     invariant after it, and what the file expects of answers, records and the queue."""
     assert scenario.pipeline is not None
-    machine = _pipeline_machine(handler, scenario.pipeline)
+    machine = _pipeline_machine(handler, scenario.pipeline, frozenset(scenario.ignored))
     observations = []
     for step in scenario.steps:
         machine.where = step.where
@@ -412,11 +423,7 @@ def _run_pipeline(
         problems = []
         if machine.last is not None:
             seen, judged = machine.last
-            problems += [
-                f"invariant {name}: {problem}"
-                for name, found in machine.judge.all_checks(seen, judged, machine.memory)
-                for problem in found
-            ]
+            problems += _broken(machine, seen, judged)
         if expectations:
             problems += _pipeline_problems(step, observed, machine)
         if problems:

@@ -46,6 +46,8 @@ class Found:
     invariant: str
     problems: tuple[str, ...]
     story: tuple[Any, ...]
+    ignored: tuple[str, ...] = ()
+    """Invariants switched off in the run that found it (found broken before it)."""
 
 
 @attrs.frozen
@@ -364,9 +366,28 @@ def value(item: Any) -> str:
 
 
 def _multiline(text: str) -> str:
-    # Inside triple quotes a quote needs no escape, except where three would end the text.
-    body = _text(text)[1:-1].replace("\\n", "\n").replace('\\"', '"').replace('"""', '""\\"')
-    return f'"""\n{body}"""'
+    """A TOML multi-line basic string: newlines kept, a backslash escaped, a quote escaped
+    where it would make three in a row or end the text, every other control character as
+    ``\\uXXXX``."""
+    out, quotes = [], 0
+    for char in text:
+        if char == '"':
+            quotes += 1
+            out.append('"' if quotes < 3 else '\\"')
+            quotes %= 3
+            continue
+        quotes = 0
+        if char == "\\":
+            out.append("\\\\")
+        elif char in "\n\t":
+            out.append(char)
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    for back in range(1, quotes + 1):  # quotes at the very end would run into the closing ones
+        out[-back] = '\\"'
+    return f'"""\n{"".join(out)}"""'
 
 
 def _wrapped(text: str, width: int = 94) -> str:
@@ -389,6 +410,8 @@ def render(document: Mapping[str, Any], comments: list[list[str]], header: list[
     ]
     named = ("pipeline", "handler", "broke")
     out += [f"{key} = {_text(document[key])}" for key in named if key in document]
+    if document.get("ignored"):
+        out.append(f"ignored = {value(document['ignored'])}")
     if document.get("liveness"):
         out.append("liveness = true")
     for step, notes in zip(document["step"], comments, strict=True):
@@ -423,6 +446,7 @@ def scenario_text(found: Found, path: Path, reference: Handler, profile: str = "
         )
         + "\n",
         "handler": found.handler.split(" (")[0],
+        **({"ignored": list(found.ignored)} if found.ignored else {}),
         "step": steps,
     }
     if liveness:
@@ -527,6 +551,7 @@ def pipeline_scenario_text(found: Found, pipeline_path: str) -> str:
         "pipeline": pipeline_path,
         "handler": found.handler,
         "broke": found.invariant,
+        **({"ignored": list(found.ignored)} if found.ignored else {}),
         "step": steps,
     }
     document["liveness"] = True  # as the run it repeats did
@@ -546,7 +571,13 @@ def write_pipeline_scenario(
     failure: Any, out: str | Path, *, handler: str, pipeline_path: str
 ) -> Path:
     """Save a recorded failing run of a pipeline intake as a scenario file at ``out``."""
-    found = Found(handler, failure.invariant, tuple(failure.problems), tuple(failure.story))
+    found = Found(
+        handler,
+        failure.invariant,
+        tuple(failure.problems),
+        tuple(failure.story),
+        tuple(getattr(failure, "ignored", ())),
+    )
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(pipeline_scenario_text(found, pipeline_path), encoding="utf-8")
@@ -593,7 +624,13 @@ def write_scenario(
     """
     from model.harness import profiles
 
-    found = Found(handler, failure.invariant, tuple(failure.problems), tuple(failure.story))
+    found = Found(
+        handler,
+        failure.invariant,
+        tuple(failure.problems),
+        tuple(failure.story),
+        tuple(getattr(failure, "ignored", ())),
+    )
     path = Path(out)
     save(found, path, profile or profiles.current())
     return path

@@ -56,7 +56,7 @@ def test_a_spec_without_module_and_function_is_refused(spec: str) -> None:
         load_handler(spec)
 
     expected = (
-        f"--handler {spec!r}: expected module:function, e.g. reference.handler:lambda_handler"
+        f"handler {spec!r}: expected module:function, e.g. reference.handler:lambda_handler"
     )
     assert expected == str(raised.value)
 
@@ -68,11 +68,40 @@ def test_a_missing_module_names_the_module_and_pythonpath() -> None:
 
     message = str(raised.value)
     assert (True, True, True) == (
-        message.startswith("--handler 'queuecheck_no_such_module:handler': cannot import"),
+        message.startswith("handler 'queuecheck_no_such_module:handler': cannot import"),
         "'queuecheck_no_such_module'" in message,
         "is its folder on PYTHONPATH?" in message,
     )
     assert isinstance(raised.value.__cause__, ImportError)
+
+
+def test_a_missing_dependency_is_named_as_what_to_install(tmp_path, monkeypatch) -> None:
+    """The handler's module is found but imports something not installed: say that, not
+    "is its folder on PYTHONPATH?" (which it is)."""
+    (tmp_path / "needs_more.py").write_text("import queuecheck_absent_dependency\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(HandlerLoadError) as raised:
+        load_handler("needs_more:handler")
+    assert (
+        "handler 'needs_more:handler': importing needs_more needs "
+        "'queuecheck_absent_dependency', which is not installed here: install what the "
+        "handler needs beside queuecheck"
+    ) == str(raised.value)
+
+
+def test_a_module_that_fails_while_loading_is_one_line(tmp_path, monkeypatch) -> None:
+    """Settings read at import that are not set: the exception, named, in one line."""
+    (tmp_path / "reads_at_import.py").write_text(
+        "import os\nTABLE = os.environ['QUEUECHECK_NEVER_SET']\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(HandlerLoadError) as raised:
+        load_handler("reads_at_import:handler")
+    assert str(raised.value).startswith(
+        "handler 'reads_at_import:handler': importing reads_at_import raised KeyError: "
+        "'QUEUECHECK_NEVER_SET'"
+    )
+    assert "\n" not in str(raised.value)
 
 
 @pytest.mark.parametrize("name", ["missing", "NOT_CALLABLE"])
@@ -84,7 +113,7 @@ def test_a_missing_or_uncallable_attribute_is_named(handlers_module: str, name: 
     with pytest.raises(HandlerLoadError) as raised:
         load_handler(spec)
 
-    expected = f"--handler {spec!r}: {handlers_module} has no callable {name!r}"
+    expected = f"handler {spec!r}: {handlers_module} has no callable {name!r}"
     assert expected == str(raised.value)
 
 

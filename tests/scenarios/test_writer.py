@@ -6,6 +6,8 @@ from __future__ import annotations
 import tomllib
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from model.core.contract import judge
 from model.harness import strategies
@@ -105,3 +107,14 @@ def test_a_liveness_failure_ends_before_the_retries_and_asks_for_liveness():
     steps, _comments, liveness = scenario_writer.draft(found)
     assert (True, 1) == (liveness, len(steps))
     assert {"do": "submit", "message": {"messageId": "m-1", "type": "t", "payload": {}}} == steps[0]
+
+
+@given(st.text(st.characters(codec="utf-8")))
+def test_any_text_reads_back_from_a_multi_line_string(text):
+    """A problem's text (a pydantic message with backslashes and newlines, quotes in a JSON
+    body) goes into a written scenario's description and must read back as it was."""
+    import tomllib
+
+    from model.scenarios.writer import _multiline
+
+    assert text == tomllib.loads(f"d = {_multiline(text)}")["d"]
