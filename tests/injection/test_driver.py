@@ -55,9 +55,7 @@ def test_a_spec_without_module_and_function_is_refused(spec: str) -> None:
     with pytest.raises(HandlerLoadError) as raised:
         load_handler(spec)
 
-    expected = (
-        f"handler {spec!r}: expected module:function, e.g. reference.handler:lambda_handler"
-    )
+    expected = f"handler {spec!r}: expected module:function, e.g. reference.handler:lambda_handler"
     assert expected == str(raised.value)
 
 
