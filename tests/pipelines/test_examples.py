@@ -1,8 +1,10 @@
 """Intakes written to other schemas, verified from their pipeline files (examples/).
 
 Each example is a handler a team outside queuecheck might write, with its own route, key,
-status names and event source. The correct ones must pass; each broken one must fail, and on
-the derandomized ci profile, by the invariant named here.
+status names, event source and shape (two statuses or one, ids in the request or made by the
+handler, object or text content, single requests or SQS batches, headers it checks). The
+correct ones must pass; each broken one must fail, and on the derandomized ci profile, by the
+invariant named here. A correct example a known harness bug fails is marked with that bug.
 """
 
 from pathlib import Path
@@ -13,8 +15,8 @@ from hypothesis.stateful import run_state_machine_as_test
 from model.core.generic import INVARIANTS
 from model.core.spec import load
 from model.harness import profiles
-from model.harness.driver import load_handler
-from model.harness.machine import LAST_FAILURE, machine_for_pipeline
+from model.harness.intake import load as load_intake
+from model.harness.machine import LAST_FAILURE, machine_for
 from model.harness.sandbox import start
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -24,7 +26,11 @@ KNOWN_CHECKS = {check.__name__ for check in INVARIANTS} | {
     "a_serial_order_explains_them",
 }
 
-CORRECT = ["invoices_rest", "shipments_http", "signups_direct"]
+CORRECT = [
+    "invoices_rest",
+    "shipments_http",
+    "signups_direct",
+]
 BROKEN = {
     # the test plan's literal reading: mark QUEUED, then send, revert on failure. The revert
     # drags the status back, and a crash between mark and send leaves a queued record whose
@@ -46,12 +52,35 @@ BROKEN = {
     # overwrites the record the first just wrote: metadata changes)
     "bookings_check_then_put": {"a_serial_order_explains_them", "metadata_never_changes"},
 }
+# Correct examples a harness bug fails today, with the exception it fails them with (strictly on
+# ci: once the harness is fixed the test passes, and the entry must go). The same bugs may come
+# first in a broken example's run of the same shape; the ci runs here meet each one's own bug
+# first.
+HARNESS_BUGS = {}
 
 
 def machine(name):
+    """The example's machine, loaded as a run loads it: table, queue and [env] set first."""
     start()
     pipeline = load(EXAMPLES / f"{name}.toml")
-    return machine_for_pipeline(pipeline, load_handler(pipeline.handler))
+    return machine_for(load_intake(pipeline.handler, pipeline))
+
+
+def examples(names):
+    """The names as test parameters, each the harness cannot judge yet marked so: strictly on
+    the ci profile, whose run is fixed (another profile's run may miss the harness bug)."""
+    strict = profiles.current() == "ci"
+    return [
+        pytest.param(
+            name,
+            marks=pytest.mark.xfail(
+                raises=HARNESS_BUGS[name][0], reason=HARNESS_BUGS[name][1], strict=strict
+            )
+            if name in HARNESS_BUGS
+            else (),
+        )
+        for name in names
+    ]
 
 
 def test_every_example_is_listed():
@@ -64,17 +93,20 @@ def test_examples_cover_every_source():
     assert {"rest", "http", "direct"} == {load(EXAMPLES / f"{n}.toml").source for n in CORRECT}
 
 
-@pytest.mark.parametrize("name", CORRECT)
+@pytest.mark.parametrize("name", examples(CORRECT))
 def test_correct_example_passes(name, sandbox):
     """A correct intake keeps every generic invariant under every fault and race, and ends live."""
     run_state_machine_as_test(machine(name))
 
 
-@pytest.mark.parametrize("name", sorted(BROKEN))
+@pytest.mark.parametrize("name", examples(sorted(BROKEN)))
 def test_broken_example_fails_on_its_invariant(name, sandbox):
-    """The harness finds a failing run for each broken intake and names the invariant it broke."""
+    """The harness finds a failing run for each broken intake and names the invariant it broke
+    (a name may say where it broke: "... (in the competing invocation)")."""
     with pytest.raises(AssertionError, match="invariant "):
         run_state_machine_as_test(machine(name))
-    assert LAST_FAILURE.invariant in KNOWN_CHECKS, LAST_FAILURE.problems
+    named = LAST_FAILURE.invariant.split(" (")[0]
+    assert named in KNOWN_CHECKS, LAST_FAILURE.problems
     if profiles.current() == "ci":
-        assert LAST_FAILURE.invariant in BROKEN[name], LAST_FAILURE.problems
+        expected = BROKEN[name]
+        assert LAST_FAILURE.invariant in expected or named in expected, LAST_FAILURE.problems
