@@ -31,6 +31,7 @@ CORRECT = [
     "shipments_http",
     "signups_direct",
     "reminders_one_status",
+    "tasks_made_ids",
 ]
 BROKEN = {
     # the test plan's literal reading: mark QUEUED, then send, revert on failure. The revert
@@ -60,6 +61,8 @@ BROKEN = {
         "accepted_answers_mean_queued_and_sent",
         "queued_records_were_sent (once the retries are done)",
     },
+    # ids the handler makes; a failed AWS call answered 500 with the exception's text
+    "jobs_exception_text": {"failures_leak_nothing"},
 }
 # Correct examples a harness bug fails today, with the exception it fails them with (strictly on
 # ci: once the harness is fixed the test passes, and the entry must go). The same bugs may come
@@ -72,11 +75,18 @@ HARNESS_BUGS = {
         "queued status, but a one-status intake written before the send that keeps the record "
         "must send again on a repeat; two repeats at once break a_serial_order_explains_them",
     ),
+    "tasks_made_ids": (
+        ValueError,
+        "harness bug: interleave_two_invocations runs for an intake whose handler makes the "
+        "ids, and IntakeMachine.interleave raises ValueError('an interleaving needs two valid "
+        "submissions')",
+    ),
 }
 # The shapes a pipeline file can describe beyond two statuses and an id in the request: each
 # has a correct example and a broken one.
 SHAPES = {
     "one status, written before the send": lambda p: p.one_status and p.written == "before_send",
+    "ids the handler makes": lambda p: p.handler_makes_ids,
 }
 
 
