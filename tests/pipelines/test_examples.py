@@ -32,6 +32,7 @@ CORRECT = [
     "signups_direct",
     "reminders_one_status",
     "tasks_made_ids",
+    "prompts_text",
 ]
 BROKEN = {
     # the test plan's literal reading: mark QUEUED, then send, revert on failure. The revert
@@ -63,6 +64,8 @@ BROKEN = {
     },
     # ids the handler makes; a failed AWS call answered 500 with the exception's text
     "jobs_exception_text": {"failures_leak_nothing"},
+    # a text content, logged as it came
+    "summaries_prompt_logged": {"logs_carry_no_content"},
 }
 # Correct examples a harness bug fails today, with the exception it fails them with (strictly on
 # ci: once the harness is fixed the test passes, and the entry must go). The same bugs may come
@@ -87,6 +90,7 @@ HARNESS_BUGS = {
 SHAPES = {
     "one status, written before the send": lambda p: p.one_status and p.written == "before_send",
     "ids the handler makes": lambda p: p.handler_makes_ids,
+    "a text content": lambda p: p.content_kind == "string",
 }
 
 
