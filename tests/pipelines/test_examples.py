@@ -17,6 +17,7 @@ from model.core.spec import SOURCES, load
 from model.harness import profiles
 from model.harness.intake import load as load_intake
 from model.harness.machine import LAST_FAILURE, machine_for
+from model.harness.requests import PipelineRequests, Request
 from model.harness.sandbox import start
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -34,6 +35,7 @@ CORRECT = [
     "tasks_made_ids",
     "prompts_text",
     "deliveries_sqs_batch",
+    "webhooks_api_key",
 ]
 BROKEN = {
     # the test plan's literal reading: mark QUEUED, then send, revert on failure. The revert
@@ -71,6 +73,9 @@ BROKEN = {
     # accepted with no record or a record still STORED; with nothing left to retry, the STORED
     # record is still there at the end of the run (liveness)
     "dispatches_failure_acknowledged": {"accepted_answers_mean_queued_and_sent", "liveness"},
+    # x-api-key read in one spelling: a valid request refused, alone or as one of two
+    # interleaved invocations (whose answers a serial order must explain)
+    "callbacks_exact_key_header": {"answers_are_allowed", "a_serial_order_explains_them"},
 }
 # Correct examples a harness bug fails today, with the exception it fails them with (strictly on
 # ci: once the harness is fixed the test passes, and the entry must go). The same bugs may come
@@ -105,6 +110,7 @@ SHAPES = {
     "ids the handler makes": lambda p: p.handler_makes_ids,
     "a text content": lambda p: p.content_kind == "string",
     "SQS batches, partial batch responses": lambda p: p.source == "sqs" and p.partial_batch,
+    "headers the handler checks, settings in [env]": lambda p: bool(p.headers and p.env),
 }
 
 
@@ -148,6 +154,20 @@ def test_examples_cover_every_shape(shape):
     fits = SHAPES[shape]
     assert [n for n in CORRECT if fits(load(EXAMPLES / f"{n}.toml"))]
     assert [n for n in BROKEN if fits(load(EXAMPLES / f"{n}.toml"))]
+
+
+def test_declared_headers_come_with_every_request_as_clients_spell_them():
+    """On a REST API, event.headers come with every request, their names in each case a client
+    may spell them: what shows callbacks_exact_key_header's bug."""
+    pipeline = load(EXAMPLES / "callbacks_exact_key_header.toml")
+    space = PipelineRequests(pipeline)
+    events = [space.event(Request("id-1", {}), f"req-{n}") for n in range(60)]
+    spellings = [
+        [name for name, value in event["headers"].items() if value == "demo-key-2b81d4"]
+        for event in events
+    ]
+    assert all(1 == len(names) for names in spellings)
+    assert {"X-Api-Key", "x-api-key", "X-API-KEY"} == {names[0] for names in spellings}
 
 
 @pytest.mark.parametrize("name", examples(CORRECT))
