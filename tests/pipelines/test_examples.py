@@ -1,8 +1,10 @@
 """Intakes written to other schemas, verified from their pipeline files (examples/).
 
 Each example is a handler a team outside queuecheck might write, with its own route, key,
-status names and event source. The correct ones must pass; each broken one must fail, and on
-the derandomized ci profile, by the invariant named here.
+status names, event source and shape (two statuses or one, ids in the request or made by the
+handler, object or text content, single requests or SQS batches, headers it checks). The
+correct ones must pass; each broken one must fail, and on the derandomized ci profile, by the
+invariant named here. A correct example a known harness bug fails is marked with that bug.
 """
 
 from pathlib import Path
@@ -11,10 +13,11 @@ import pytest
 from hypothesis.stateful import run_state_machine_as_test
 
 from model.core.generic import INVARIANTS
-from model.core.spec import load
+from model.core.spec import SOURCES, load
 from model.harness import profiles
-from model.harness.driver import load_handler
-from model.harness.machine import LAST_FAILURE, machine_for_pipeline
+from model.harness.intake import load as load_intake
+from model.harness.machine import LAST_FAILURE, machine_for
+from model.harness.requests import PipelineRequests, Request
 from model.harness.sandbox import start
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -24,7 +27,16 @@ KNOWN_CHECKS = {check.__name__ for check in INVARIANTS} | {
     "a_serial_order_explains_them",
 }
 
-CORRECT = ["invoices_rest", "shipments_http", "signups_direct"]
+CORRECT = [
+    "invoices_rest",
+    "shipments_http",
+    "signups_direct",
+    "reminders_one_status",
+    "tasks_made_ids",
+    "prompts_text",
+    "deliveries_sqs_batch",
+    "webhooks_api_key",
+]
 BROKEN = {
     # the test plan's literal reading: mark QUEUED, then send, revert on failure. The revert
     # drags the status back, and a crash between mark and send leaves a queued record whose
@@ -45,13 +57,85 @@ BROKEN = {
     # interleaved ones (no serial order) or a competing one inside a race (whose PutItem
     # overwrites the record the first just wrote: metadata changes)
     "bookings_check_then_put": {"a_serial_order_explains_them", "metadata_never_changes"},
+    # one status written before the send, and a repeat of a stored record answered "already
+    # exists" without sending: a competing invocation of the same request says so before the
+    # first has sent (accepted, no message; the name carries "(in the competing invocation)"),
+    # and a send that failed for good leaves a QUEUED record whose message no retry sends
+    "notices_duplicate_not_resent": {
+        "accepted_answers_mean_queued_and_sent",
+        "queued_records_were_sent (once the retries are done)",
+    },
+    # ids the handler makes; a failed AWS call answered 500 with the exception's text
+    "jobs_exception_text": {"failures_leak_nothing"},
+    # a text content, logged as it came
+    "summaries_prompt_logged": {"logs_carry_no_content"},
+    # SQS batches: a message whose write or send failed is acknowledged, so it counts as
+    # accepted with no record or a record still STORED; with nothing left to retry, the STORED
+    # record is still there at the end of the run (liveness)
+    "dispatches_failure_acknowledged": {"accepted_answers_mean_queued_and_sent", "liveness"},
+    # x-api-key read in one spelling: a valid request refused, alone or as one of two
+    # interleaved invocations (whose answers a serial order must explain)
+    "callbacks_exact_key_header": {"answers_are_allowed", "a_serial_order_explains_them"},
+}
+# Correct examples a harness bug fails today, with the exception it fails them with (strictly on
+# ci: once the harness is fixed the test passes, and the entry must go). The same bugs may come
+# first in a broken example's run of the same shape; the ci runs here meet each one's own bug
+# first.
+HARNESS_BUGS = {
+    "reminders_one_status": (
+        AssertionError,
+        "harness bug: model/core/serial.py lets no invocation send for a record already at the "
+        "queued status, but a one-status intake written before the send that keeps the record "
+        "must send again on a repeat; two repeats at once break a_serial_order_explains_them",
+    ),
+    "tasks_made_ids": (
+        ValueError,
+        "harness bug: interleave_two_invocations runs for an intake whose handler makes the "
+        "ids, and IntakeMachine.interleave raises ValueError('an interleaving needs two valid "
+        "submissions')",
+    ),
+    "deliveries_sqs_batch": (
+        AssertionError,
+        "harness bug: a message whose id an earlier message of the same batch stored with other "
+        "content is not taken for a conflict (GenericJudge.expect reads the table as it was "
+        "before the batch), so reporting it failed breaks answers_are_allowed (and "
+        "send_failure_leaves_record_as_declared under an SQS fault); model/core/serial.py takes "
+        "an SQS handler's refusal (a reported failure) for a failure too",
+    ),
+}
+# The shapes a pipeline file can describe beyond two statuses and an id in the request: each
+# has a correct example and a broken one.
+SHAPES = {
+    "one status, written before the send": lambda p: p.one_status and p.written == "before_send",
+    "ids the handler makes": lambda p: p.handler_makes_ids,
+    "a text content": lambda p: p.content_kind == "string",
+    "SQS batches, partial batch responses": lambda p: p.source == "sqs" and p.partial_batch,
+    "headers the handler checks, settings in [env]": lambda p: bool(p.headers and p.env),
 }
 
 
 def machine(name):
+    """The example's machine, loaded as a run loads it: table, queue and [env] set first."""
     start()
     pipeline = load(EXAMPLES / f"{name}.toml")
-    return machine_for_pipeline(pipeline, load_handler(pipeline.handler))
+    return machine_for(load_intake(pipeline.handler, pipeline))
+
+
+def examples(names):
+    """The names as test parameters, each the harness cannot judge yet marked so: strictly on
+    the ci profile, whose run is fixed (another profile's run may miss the harness bug)."""
+    strict = profiles.current() == "ci"
+    return [
+        pytest.param(
+            name,
+            marks=pytest.mark.xfail(
+                raises=HARNESS_BUGS[name][0], reason=HARNESS_BUGS[name][1], strict=strict
+            )
+            if name in HARNESS_BUGS
+            else (),
+        )
+        for name in names
+    ]
 
 
 def test_every_example_is_listed():
@@ -61,20 +145,45 @@ def test_every_example_is_listed():
 
 def test_examples_cover_every_source():
     """There is a correct example for each event source a pipeline file can name."""
-    assert {"rest", "http", "direct"} == {load(EXAMPLES / f"{n}.toml").source for n in CORRECT}
+    assert set(SOURCES) == {load(EXAMPLES / f"{n}.toml").source for n in CORRECT}
 
 
-@pytest.mark.parametrize("name", CORRECT)
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_examples_cover_every_shape(shape):
+    """Each shape of intake has a correct example and a broken one."""
+    fits = SHAPES[shape]
+    assert [n for n in CORRECT if fits(load(EXAMPLES / f"{n}.toml"))]
+    assert [n for n in BROKEN if fits(load(EXAMPLES / f"{n}.toml"))]
+
+
+def test_declared_headers_come_with_every_request_as_clients_spell_them():
+    """On a REST API, event.headers come with every request, their names in each case a client
+    may spell them: what shows callbacks_exact_key_header's bug."""
+    pipeline = load(EXAMPLES / "callbacks_exact_key_header.toml")
+    space = PipelineRequests(pipeline)
+    events = [space.event(Request("id-1", {}), f"req-{n}") for n in range(60)]
+    spellings = [
+        [name for name, value in event["headers"].items() if value == "demo-key-2b81d4"]
+        for event in events
+    ]
+    assert all(1 == len(names) for names in spellings)
+    assert {"X-Api-Key", "x-api-key", "X-API-KEY"} == {names[0] for names in spellings}
+
+
+@pytest.mark.parametrize("name", examples(CORRECT))
 def test_correct_example_passes(name, sandbox):
     """A correct intake keeps every generic invariant under every fault and race, and ends live."""
     run_state_machine_as_test(machine(name))
 
 
-@pytest.mark.parametrize("name", sorted(BROKEN))
+@pytest.mark.parametrize("name", examples(sorted(BROKEN)))
 def test_broken_example_fails_on_its_invariant(name, sandbox):
-    """The harness finds a failing run for each broken intake and names the invariant it broke."""
+    """The harness finds a failing run for each broken intake and names the invariant it broke
+    (a name may say where it broke: "... (in the competing invocation)")."""
     with pytest.raises(AssertionError, match="invariant "):
         run_state_machine_as_test(machine(name))
-    assert LAST_FAILURE.invariant in KNOWN_CHECKS, LAST_FAILURE.problems
+    named = LAST_FAILURE.invariant.split(" (")[0]
+    assert named in KNOWN_CHECKS, LAST_FAILURE.problems
     if profiles.current() == "ci":
-        assert LAST_FAILURE.invariant in BROKEN[name], LAST_FAILURE.problems
+        expected = BROKEN[name]
+        assert LAST_FAILURE.invariant in expected or named in expected, LAST_FAILURE.problems
