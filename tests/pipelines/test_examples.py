@@ -82,18 +82,6 @@ BROKEN = {
 # first in a broken example's run of the same shape; the ci runs here meet each one's own bug
 # first.
 HARNESS_BUGS = {
-    "reminders_one_status": (
-        AssertionError,
-        "harness bug: model/core/serial.py lets no invocation send for a record already at the "
-        "queued status, but a one-status intake written before the send that keeps the record "
-        "must send again on a repeat; two repeats at once break a_serial_order_explains_them",
-    ),
-    "tasks_made_ids": (
-        ValueError,
-        "harness bug: interleave_two_invocations runs for an intake whose handler makes the "
-        "ids, and IntakeMachine.interleave raises ValueError('an interleaving needs two valid "
-        "submissions')",
-    ),
     "deliveries_sqs_batch": (
         AssertionError,
         "harness bug: a message whose id an earlier message of the same batch stored with other "
