@@ -6,10 +6,12 @@ installed; a user runs ``pytest tests/stateful --handler mypkg.app:handler``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from model.core.spec import Pipeline, PipelineFileError
@@ -47,6 +49,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=Path,
         help="when a state-machine test fails, save its shrunk run as a scenario file at PATH "
         "(expectations from the model; see scenarios/README.md)",
+    )
+    group.addoption(
+        "--report-html",
+        metavar="PATH",
+        type=Path,
+        help="at the end of the session, write the state-machine runs as one self-contained "
+        "HTML page at PATH (PASS or FAIL): each failing run as a sequence diagram, the coverage "
+        "as a heatmap (docs/ci.md)",
     )
 
 
@@ -92,11 +102,27 @@ def pytest_report_header(config: pytest.Config) -> str:
     )
 
 
+PAGE = pytest.StashKey["_Page"]()
+
+
+@attrs.define
+class _Page:
+    """What ``--report-html`` draws at the end of the session: the intake the state-machine
+    tests verified, and the failing run of each test that failed."""
+
+    started: float = attrs.field(factory=time.monotonic)
+    intake: Any = None
+    failures: list[Any] = attrs.Factory(list)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if item.config.getoption("--save-scenario") is not None:
+    config = item.config
+    if config.getoption("--save-scenario") is not None or config.getoption("--report-html"):
         from model.harness.machine import LAST_FAILURE  # only now: it loads the harness
+        from model.harness.story import FAILURES
 
         LAST_FAILURE.story, LAST_FAILURE.invariant, LAST_FAILURE.problems = [], "", []
+        FAILURES.clear()
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -104,6 +130,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """After a failed test whose state machine recorded a failing run, save it as a scenario."""
     outcome = yield
     report = outcome.get_result()  # type: ignore[attr-defined]
+    _keep_for_the_page(item, report)
     out = item.config.getoption("--save-scenario")
     if out is None or report.when != "call" or not report.failed:
         return
@@ -126,6 +153,50 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report.sections.append(("queuecheck", f"the failing run is saved as the scenario {out}"))
 
 
+def _keep_for_the_page(item: pytest.Item, report: pytest.TestReport) -> None:
+    """A failed state-machine test's shrunk runs (one per invariant it broke), for the page."""
+    page = item.config.stash.get(PAGE, None)
+    if page is None or report.when != "call" or not report.failed:
+        return
+    from model.harness.story import FAILURES, LAST_FAILURE
+
+    found = list(FAILURES.values()) or ([LAST_FAILURE] if LAST_FAILURE.story else [])
+    page.failures.extend(
+        attrs.evolve(failure, story=list(failure.story), problems=list(failure.problems))
+        for failure in found
+    )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if session.config.getoption("--report-html"):
+        session.config.stash[PAGE] = _Page()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Write the page when the session ran the intake (a worker of pytest-xdist writes none:
+    run the page's session without ``-n``)."""
+    config = session.config
+    page_state, out = config.stash.get(PAGE, None), config.getoption("--report-html")
+    if page_state is None or page_state.intake is None or hasattr(config, "workerinput"):
+        return
+    from model.entrypoints import page
+
+    written = page.write(
+        page.report(
+            page_state.intake,
+            handler=_handler_spec(config),
+            profile=profiles.current(),
+            seconds=time.monotonic() - page_state.started,
+            failures=page_state.failures,
+            replay=[f"pytest {' '.join(config.invocation_params.args)}"],
+        ),
+        out,
+    )
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"queuecheck: HTML report written to {written}")
+
+
 @pytest.fixture(scope="session")
 def handler_spec(request: pytest.FixtureRequest) -> str:
     return _handler_spec(request.config)
@@ -138,16 +209,20 @@ def pipeline(request: pytest.FixtureRequest) -> Pipeline | None:
 
 
 @pytest.fixture(scope="session")
-def intake(handler_spec: str, pipeline: Pipeline | None) -> Any:
+def intake(request: pytest.FixtureRequest, handler_spec: str, pipeline: Pipeline | None) -> Any:
     """The intake under test, loaded as Lambda starts a function: its table, queue and
     environment made first, then the handler imported (model.harness.intake.load)."""
     from model.harness.intake import load
 
     start()
     try:
-        return load(handler_spec, pipeline)
+        loaded = load(handler_spec, pipeline)
     except HandlerLoadError as exc:
         pytest.exit(str(exc), returncode=4)
+    page = request.config.stash.get(PAGE, None)
+    if page is not None:
+        page.intake = loaded
+    return loaded
 
 
 @pytest.fixture(scope="session")

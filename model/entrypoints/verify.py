@@ -27,6 +27,7 @@ import attrs
 
 from model.core.spec import Pipeline, PipelineFileError
 from model.core.spec import load as load_pipeline
+from model.entrypoints import page
 from model.harness import backends, profiles
 from model.harness.driver import DEFAULT_HANDLER, HandlerLoadError
 
@@ -70,17 +71,6 @@ def _spellings(counter: Counter[str]) -> list[str]:
     return [f"    {feature:<{width}}  {n:>6}" for feature, n in sorted(counter.items())]
 
 
-def _backend_line() -> str:
-    from model.harness.sandbox import start
-
-    sandbox = start()
-    if sandbox.servers is None:
-        return "moto, in-process"
-    ends = sandbox.servers.endpoints
-    where = ends.dynamodb if ends.dynamodb == ends.sqs else f"{ends.dynamodb} + SQS {ends.sqs}"
-    return f"{sandbox.backend} over HTTP at {where} (table by Scan, queue by recorded sends)"
-
-
 def header_lines(intake: Any, handler_spec: str, profile: str) -> list[str]:
     """Who is verified, against what, where, and how hard."""
     from hypothesis import settings
@@ -100,7 +90,7 @@ def header_lines(intake: Any, handler_spec: str, profile: str) -> list[str]:
         f"  handler:    {handler_spec}",
         *judged,
         f"  checks:     {judge.title}",
-        f"  backend:    {_backend_line()}",
+        f"  backend:    {page.backend_line()}",
         f"  profile:    {profile} (max_examples={current.max_examples}, "
         f"steps per example<={current.stateful_step_count}, derandomize={current.derandomize})",
     ]
@@ -213,6 +203,13 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         choices=backends.NAMES,
         help="where DynamoDB and SQS run (default: QUEUECHECK_BACKEND or moto, in-process); "
         "docs/backends.md",
+    )
+    parser.add_argument(
+        "--report-html",
+        default=None,
+        metavar="PATH",
+        help="also write the report as one self-contained HTML page here (PASS or FAIL): the "
+        "failing runs as sequence diagrams, the coverage as a heatmap",
     )
     parser.add_argument(
         "--save-scenario",
@@ -381,7 +378,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler_spec, profile, seconds, failures, _replay(argv, seed), unexplained, saved
     )
     print(report(intake, verdict))
+    if args.report_html:
+        _write_page(args.report_html, intake, verdict)
     return 0 if verdict.passed else 1
+
+
+def _write_page(path: str, intake: Any, verdict: Verdict) -> None:
+    """The same run as one HTML page (``model.entrypoints.page``)."""
+    replay = [
+        *verdict.replay,
+        *(f"python -m model.scenarios {shlex.quote(saved)}" for saved in verdict.saved),
+    ]
+    written = page.write(
+        page.report(
+            intake,
+            handler=verdict.handler,
+            profile=verdict.profile,
+            seconds=verdict.seconds,
+            failures=verdict.failures,
+            replay=replay,
+        ),
+        path,
+    )
+    print(f"\nHTML report written to {written}")
 
 
 def _save(

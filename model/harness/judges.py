@@ -116,6 +116,11 @@ class Pair:
     stretches: tuple[Stretch, ...]
 
 
+def _rule(check: Any) -> str:
+    """An invariant's docstring as one paragraph: the rule in English."""
+    return " ".join((check.__doc__ or "").split()).split(". Pure:")[0]
+
+
 def _texts(record: Mapping[str, Any]) -> dict[str, str]:
     """A record's attributes as the report shows them: text as it is, the rest as JSON."""
     return {
@@ -182,6 +187,13 @@ class GenericJudge:
 
     def layout(self) -> Layout:
         return layout_of(self.pipeline)
+
+    def rules(self) -> list[tuple[str, str]]:
+        """Each invariant and the rule it states (its docstring, in one paragraph)."""
+        return [
+            (check.__name__, _rule(check))
+            for check in (*generic.INVARIANTS, serial.a_serial_order_explains_them)
+        ]
 
     def memory(self, secrets: tuple[str, ...]) -> generic.Memory:
         return generic.Memory(secrets=secrets)
@@ -576,6 +588,12 @@ class ContractJudge(GenericJudge):
 
     def layout(self) -> Layout:
         return CONTRACT_LAYOUT
+
+    def rules(self) -> list[tuple[str, str]]:
+        return [
+            (check.__name__, _rule(check))
+            for check in (*contract_invariants.INVARIANTS, linearize.a_serial_order_explains_them)
+        ]
 
     def memory(self, secrets: tuple[str, ...]) -> contract_invariants.Memory:  # type: ignore[override]
         return contract_invariants.Memory(secrets=secrets)
