@@ -10,11 +10,11 @@ from pathlib import Path
 from report.pages import parse
 
 ROOT = Path(__file__).resolve().parents[2]
-TEST = "tests/stateful/test_reference_passes.py"
+TEST = "tests/stateful/test_reference_passes.py"  # what a user runs with the plugin
 
 
-def run(*args):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests"), "HYPOTHESIS_PROFILE": "ci"}
+def run(*args, profile="ci"):
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests"), "HYPOTHESIS_PROFILE": profile}
     return subprocess.run(
         [sys.executable, *args],
         cwd=ROOT,
@@ -47,10 +47,12 @@ def test_a_failing_test_saves_its_run_and_draws_it(tmp_path):
 
 
 def test_a_passing_session_writes_a_pass_page(tmp_path):
+    """On the reference (the dev profile: a PASS needs no fixed run, and it is the quick one)."""
     page_path = tmp_path / "report.html"
     result = run(
         "-m", "pytest", "-p", "no:cacheprovider", "-q", TEST,
         "--report-html", str(page_path),
+        profile="dev",
     )  # fmt: skip
     assert 0 == result.returncode, result.stdout[-3000:]
     page = parse(page_path.read_text(encoding="utf-8"))
