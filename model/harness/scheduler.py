@@ -22,6 +22,12 @@ class InterleavingStuck(Exception):
     """An invocation did not give the turn back: the handler waits on something of its own."""
 
 
+STUCK = (
+    "invocation {me} never got its turn back: {other} neither made an AWS call nor answered "
+    "within {patience:g} s ({env} sets the patience)"
+)
+
+
 @attrs.define
 class Scheduler:
     """Hands the turn between two threads at the switch points; the injector calls ``at_call``
@@ -41,6 +47,9 @@ class Scheduler:
     _done: list[bool] = attrs.Factory(lambda: [False, False])
     _who: threading.local = attrs.Factory(threading.local)
     _changed: threading.Condition = attrs.Factory(threading.Condition)
+    _stuck: str | None = None
+    """Why a turn was never given back: raised by ``run`` even where the handler swallowed the
+    exception raised inside its AWS call (a catch-all answering 500)."""
 
     def __attrs_post_init__(self) -> None:
         self._left = list(self.switches.calls)
@@ -71,7 +80,10 @@ class Scheduler:
 
     def _wait_for(self, me: int) -> None:
         if not self._changed.wait_for(lambda: self._turn == me, timeout=self.patience_s):
-            raise InterleavingStuck(f"invocation {'AB'[me]} never got its turn back")
+            self._stuck = self._stuck or STUCK.format(
+                me="AB"[me], other="AB"[1 - me], patience=self.patience_s, env=profiles.PATIENCE_ENV
+            )
+            raise InterleavingStuck(self._stuck)
 
     def run(self, first: Callable[[], Any], second: Callable[[], Any]) -> list[Any]:
         """Run both to their end; return what each returned. An exception on either thread
@@ -104,7 +116,10 @@ class Scheduler:
         for thread in threads:
             thread.join(self.patience_s * 2)
             if thread.is_alive():
-                raise InterleavingStuck(f"{thread.name} did not finish")
+                why = f" ({self._stuck})" if self._stuck else ""
+                raise InterleavingStuck(f"{thread.name} did not finish{why}")
+        if self._stuck is not None:
+            raise InterleavingStuck(self._stuck)
         if errors:
             raise errors[0]
         return results

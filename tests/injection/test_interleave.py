@@ -3,10 +3,15 @@ the drawn AWS calls, and whatever goes wrong on either thread comes back to the 
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import time
+
 import pytest
 
 from model.core.plans import Switches
-from model.harness.scheduler import Scheduler
+from model.harness.profiles import PATIENCE_ENV
+from model.harness.scheduler import InterleavingStuck, Scheduler
 
 
 def _calls(scheduler: Scheduler, name: str, count: int):
@@ -57,3 +62,38 @@ def test_calls_of_other_threads_are_not_scheduled():
     scheduler = Scheduler(Switches((0,)), lambda who, op: None)
     scheduler.at_call("harness read")
     assert [] == scheduler.calls
+
+
+def test_an_invocation_that_never_hands_back_fails_within_the_patience(monkeypatch):
+    """B waits on something only A releases, after A's turn: A never gets its turn back. The
+    scheduler gives up after the patience ``QUEUECHECK_PATIENCE_S`` sets, whatever A does with
+    the exception raised in its call (here it swallows it, as a handler's catch-all would), and
+    says who waited on whom and how to give more time."""
+    monkeypatch.setenv(PATIENCE_ENV, "0.2")
+    scheduler = Scheduler(Switches((1,)), lambda who, op: None)
+    released = threading.Event()
+
+    def first() -> str:
+        scheduler.at_call("a0")
+        # hands the turn to B, which never gives it back; the error is swallowed, as by a
+        # handler answering 500 to whatever went wrong
+        with contextlib.suppress(InterleavingStuck):
+            scheduler.at_call("a1")
+        released.set()
+        return "a"
+
+    def second() -> str:
+        released.wait()
+        scheduler.at_call("b0")
+        return "b"
+
+    started = time.perf_counter()
+    with pytest.raises(InterleavingStuck) as stuck:
+        scheduler.run(first, second)
+    elapsed = time.perf_counter() - started
+
+    assert (
+        "invocation A never got its turn back: B neither made an AWS call nor answered within "
+        "0.2 s (QUEUECHECK_PATIENCE_S sets the patience)"
+    ) == str(stuck.value)
+    assert 0.2 <= elapsed < 1.0  # the patience, not the default 10 s
