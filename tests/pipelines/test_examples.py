@@ -80,6 +80,8 @@ BROKEN = {
     # x-api-key read in one spelling: a valid request refused, alone or as one of two
     # interleaved invocations (whose answers a serial order must explain)
     "callbacks_exact_key_header": {"answers_are_allowed", "a_serial_order_explains_them"},
+    # the request stored before it is checked: an invalid claim is refused 400, its record kept
+    "claims_stored_before_check": {"invalid_requests_are_refused_and_change_nothing"},
 }
 # The reference's own pipeline file (pipelines/reference.toml) judges handlers by the generic
 # invariants too: these zoo variants (tests/stateful/zoo.py) break generic invariants no broken
