@@ -97,4 +97,7 @@ def test_every_scenario_file_fails_on_some_zoo_variant():
     files = sorted(path.stem for path in SCENARIOS.glob("*.toml"))
     assert files == sorted(scenario_catches.CATCHES)
     assert [] == [name for name, variants in scenario_catches.CATCHES.items() if not variants]
-    assert set() == {v for vs in scenario_catches.CATCHES.values() for v in vs} - set(zoo.VARIANTS)
+    named = {v for vs in scenario_catches.CATCHES.values() for v in vs}
+    # a scenario may name a zoo handler the state machine's table leaves out (its docstring
+    # says why), so the handler must exist, not be in VARIANTS
+    assert set() == {v for v in named if not callable(getattr(zoo, v, None))}

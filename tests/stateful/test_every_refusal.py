@@ -83,3 +83,22 @@ def test_the_sweep_fails_on_a_broken_error_answer(change, invariant, sandbox):
         for case in INVALID_EVENTS:
             machine.submit_invalid_request(case)
             machine.model_invariants_hold()
+
+
+def test_the_sweep_catches_what_the_machines_draws_may_miss(sandbox):
+    """stateful.zoo.attributes_checked_after_storing writes a record and a message before it
+    refuses a request whose attributes alone are invalid: the ci run of the machine may not
+    draw such a request (the zoo says why), the sweep sends it every time."""
+    import importlib
+
+    from model.harness.machine import machine_for
+
+    zoo = importlib.import_module("stateful.zoo")
+    machine = machine_for(zoo.attributes_checked_after_storing)()
+    try:
+        with pytest.raises(AssertionError, match="invariant refusals_write_nothing"):
+            for case in INVALID_EVENTS:
+                machine.submit_invalid_request(case)
+                machine.model_invariants_hold()
+    finally:
+        machine.teardown()
