@@ -20,7 +20,7 @@ terms and more (error codes, stored fields); these say only what a pipeline file
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -78,7 +78,7 @@ class Part:
     request: Submit | Invalid
     reply: Reply
     conflict: bool = False
-    """A live record for the id held other content before the step."""
+    """The record the request found held other content (``conflicts``)."""
 
 
 @attrs.frozen(eq=False)
@@ -93,7 +93,7 @@ class Step:
     races: tuple[str, ...] = ()
     """The kinds of the races that ran inside the invocation."""
     conflict: bool = False
-    """A live record for the id held other content before the step."""
+    """The record the request found held other content (``conflicts``)."""
     logs: tuple[str, ...] = ()
     """Every log record and output line the handler wrote during the step."""
     others: tuple[Part, ...] = ()
@@ -131,6 +131,29 @@ class Memory:
     writes after the send): the record may come with a retry."""
     secrets: tuple[str, ...] = ()
     """Resource names (table, queue URL) an answer must not reveal."""
+
+
+def conflicts(
+    requests: Sequence[Submit | Invalid], before: View, contents: Mapping[str, str]
+) -> tuple[bool, ...]:
+    """For each request of an invocation (one, or an SQS batch's in order), whether the record
+    its id finds holds other content: the record stored before the invocation, where
+    ``contents`` (``Memory.contents``) knows what it holds; with none, the one the batch's first
+    message for the id stores (a later message with other content finds that record, not the
+    empty table). Under a fault the first may store nothing: a conflict allows both acceptance
+    and refusal, so it still allows what the handler may answer."""
+    holds: dict[str, str | None] = {}
+    flags = []
+    for request in requests:
+        if not isinstance(request, Submit) or request.id is None:
+            flags.append(False)
+            continue
+        if request.id not in holds:
+            stored = before.record(request.id) is not None
+            holds[request.id] = contents.get(request.id) if stored else request.content
+        known = holds[request.id]
+        flags.append(known is not None and known != request.content)
+    return tuple(flags)
 
 
 def _disturbed(step: Step) -> bool:

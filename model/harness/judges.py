@@ -213,19 +213,11 @@ class GenericJudge:
         return first.id if first is not None else None
 
     def expect(self, request: Any, before: View, memory: generic.Memory) -> Any:
-        """Whether a stored record for each request's id is known to hold other content (a
-        conflict): one flag, or one per request of a batch."""
-        flags = tuple(self._conflicts(one, before, memory) for one in _each(request))
+        """Whether the record each request's id finds is known to hold other content (a
+        conflict): one flag, or one per request of a batch, where a message finds what an
+        earlier message of the same batch stored (``generic.conflicts``)."""
+        flags = generic.conflicts(_each(request), before, memory.contents)
         return flags if isinstance(request, tuple) else flags[0]
-
-    @staticmethod
-    def _conflicts(request: Any, before: View, memory: generic.Memory) -> bool:
-        if not isinstance(request, Submit) or request.id is None:
-            return False
-        known = memory.contents.get(request.id)
-        return (
-            known is not None and known != request.content and before.record(request.id) is not None
-        )
 
     def answer(self, result: Result, label: str, event: Any = None) -> Any:
         """What the handler answered, as a ``Reply``; for an SQS batch, one per record."""
@@ -315,8 +307,14 @@ class GenericJudge:
         replaceable: frozenset[str],
         memory: generic.Memory,
     ) -> generic.Step:
-        """A competing invocation of the same request, judged as a step of its own."""
-        conflict = self.expect(request, before, memory)
+        """A competing invocation of the same request, judged as a step of its own. A record
+        the model does not know yet is one the interrupted invocation wrote for the same
+        request: it holds the content of the request's first message for its id."""
+        contents = dict(memory.contents)
+        for one in _each(request):
+            if isinstance(one, Submit) and one.id is not None and before.record(one.id):
+                contents.setdefault(one.id, one.content)
+        conflict = generic.conflicts(_each(request), before, contents)
         change = Change(before, after, "a competing invocation")
         first, *others = self._parts(request, answer, conflict, before, after)
         return generic.Step(
