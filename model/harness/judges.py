@@ -152,6 +152,18 @@ def canary_of(request: Submit) -> str:
     return contract_invariants.canary(json.loads(request.content))
 
 
+def _created_for(request: Submit, before: View, after: View) -> str | None:
+    """The one record created between ``before`` and ``after`` that carries the canary of
+    ``request``'s content (None: none, or more than one)."""
+    mark = canary_of(request)
+    created = [
+        identifier
+        for identifier, record in after.records.items()
+        if before.record(identifier) is None and mark in json.dumps(dict(record), default=str)
+    ]
+    return created[0] if len(created) == 1 else None
+
+
 def layout_of(pipeline: Pipeline) -> Layout:
     """The table and queue a pipeline's handler gets, named after its variables."""
     return layout_named(
@@ -265,13 +277,26 @@ class GenericJudge:
                 return self.pipeline.id_in_answer(json.loads(reply.text))
             except ValueError:
                 return None
-        mark = canary_of(request)
-        created = [
-            identifier
-            for identifier, record in after.records.items()
-            if before.record(identifier) is None and mark in json.dumps(dict(record), default=str)
-        ]
-        return created[0] if len(created) == 1 else None
+        return _created_for(request, before, after)
+
+    def made_so_far(self, request: Any, before: Any, now: Any) -> str | None:
+        """Inside an invocation whose handler makes the id: the id of the record it has
+        written so far for its (first valid) request, found by the request's canary; None
+        while there is none, or more than one."""
+        first = next((one for one in _each(request) if isinstance(one, Submit)), None)
+        return _created_for(first, before, now) if first is not None else None
+
+    def made_ids(self, seen: Seen, step: generic.Step) -> dict[str, str]:
+        """The ids the handler made in the invocation, by the content of the request each was
+        made for (a later one for the same content replaces an earlier)."""
+        return {
+            sent.content: part.request.id
+            for sent, part in zip(_each(seen.sent), step.parts, strict=False)
+            if isinstance(sent, Submit)
+            and sent.id is None
+            and isinstance(part.request, Submit)
+            and part.request.id is not None
+        }
 
     def step(self, seen: Seen) -> generic.Step:
         changes = tuple(Change(s.before, s.after, s.actor) for s in seen.stretches)
@@ -727,6 +752,12 @@ class ContractJudge(GenericJudge):
 
     def key(self, request: Any) -> str:
         return f"{request.message_id} ({request.content.fingerprint()[:8]})"
+
+    def made_so_far(self, request: Any, before: Any, now: Any) -> str | None:
+        return None  # every submission to the contract names its id
+
+    def made_ids(self, seen: Seen, step: Any) -> dict[str, str]:
+        return {}
 
     def at_end(  # type: ignore[override]
         self, state: Snapshot, memory: contract_invariants.Memory
