@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 
 import attrs
+import pytest
 
 from model.core import generic
 from model.core.generic import Change, Invalid, Memory, Part, Step, Submit
 from model.core.serial import Concurrent, a_serial_order_explains_them
+from model.core.sources import read_batch
 from model.core.spec import parse
 from model.core.views import Kind, Reply, View
 
@@ -130,3 +132,80 @@ def test_two_messages_at_once_one_refused_by_reporting_it_failed():
     assert a_serial_order_explains_them(
         PIPELINE, "d-1", nothing_done, before=view(), after=view(), stored=None
     )
+
+
+# -- what a partial batch response says of each message ------------------------------------
+# AWS Lambda, "Reporting batch item failures" for SQS (ReportBatchItemFailures): an empty or
+# null batchItemFailures list, and an empty or null response, are a complete success; an
+# itemIdentifier that is empty, null, under another key name, or names a message not in the
+# batch, is a complete failure (the whole batch comes again).
+
+BATCH = ["m-1", "m-2", "m-3"]
+
+
+def kinds(answer: object, partial: bool = True) -> list[str]:
+    pipeline = PIPELINE if partial else attrs.evolve(PIPELINE, partial_batch=False)
+    return [str(reply.kind) for reply in read_batch(pipeline, answer, BATCH)]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [None, {}, {"batchItemFailures": []}, {"batchItemFailures": None}, {"status": "done"}],
+    ids=["null response", "empty response", "empty list", "null list", "no list"],
+)
+def test_no_failure_listed_is_a_complete_success(answer):
+    """Nothing listed, however it is said: every message is acknowledged."""
+    assert ["accepted", "accepted", "accepted"] == kinds(answer)
+
+
+def test_the_listed_messages_failed_and_the_others_are_acknowledged():
+    answer = {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+    assert ["accepted", "failed", "accepted"] == kinds(answer)
+    (listed,) = [r for r in read_batch(PIPELINE, answer, BATCH) if r.kind is Kind.FAILED]
+    assert "failed (listed in batchItemFailures)" == listed.describe()
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {},
+        {"itemIdentifier": ""},
+        {"itemIdentifier": None},
+        {"ItemIdentifier": "m-2"},
+        {"itemIdentifier": "m-9"},
+        "m-2",
+        None,
+    ],
+    ids=[
+        "no itemIdentifier",
+        "empty itemIdentifier",
+        "null itemIdentifier",
+        "another key name",
+        "not in the batch",
+        "an id, not an object",
+        "null item",
+    ],
+)
+def test_a_malformed_item_fails_the_whole_batch(item):
+    """One item Lambda cannot read beside a good one: the whole batch failed."""
+    answer = {"batchItemFailures": [{"itemIdentifier": "m-1"}, item]}
+    assert ["failed", "failed", "failed"] == kinds(answer)
+    (why,) = {reply.describe() for reply in read_batch(PIPELINE, answer, BATCH)}
+    assert why.startswith("failed: returned ") and why.endswith(
+        "which Lambda reads as the whole batch failed"
+    )
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [{"batchItemFailures": "m-2"}, {"batchItemFailures": {"itemIdentifier": "m-2"}}, "ok", [1]],
+    ids=["list is a string", "list is an object", "a string", "a list"],
+)
+def test_a_response_that_is_no_batch_response_fails_the_whole_batch(answer):
+    assert ["failed", "failed", "failed"] == kinds(answer)
+
+
+def test_without_partial_batch_responses_returning_acknowledges_the_batch():
+    """Without ReportBatchItemFailures, Lambda ignores what the handler returns."""
+    answer = {"batchItemFailures": [{"itemIdentifier": "m-2"}, "junk"]}
+    assert ["accepted", "accepted", "accepted"] == kinds(answer, partial=False)
