@@ -546,6 +546,8 @@ class GenericJudge:
             memory.contents.setdefault(identifier, requests[0].content)
         if first.after.sent(identifier) - first.before.sent(identifier) > 1:
             memory.uncertain.add(identifier)
+        if generic.resends(self.pipeline) and first.before.record(identifier) is not None:
+            memory.uncertain.add(identifier)  # a repeat sends again, as generic.remember says
 
 
 # -- the contract's judge ----------------------------------------------------------------

@@ -141,3 +141,28 @@ def test_a_competing_batch_finds_what_the_interrupted_one_stored():
     )
     assert [False, True] == [part.conflict for part in step.parts]
     assert [] == generic.answers_are_allowed(pipeline, step, generic.Memory())
+
+
+def test_a_repeat_in_an_interleaved_pair_may_send_again_where_the_intake_resends(sandbox):
+    """reminders_one_status sends again on every repeat (one status, kept on a failed send).
+    Two pairs at once of one id, other content each time: the second pair's accepted repeat
+    sends a second message, which later steps must not take for an undisturbed duplicate."""
+    from model.core.plans import Switches
+    from model.harness.intake import load as load_intake
+    from model.harness.machine import machine_for
+
+    pipeline = load(EXAMPLES / "reminders_one_status.toml")
+    machine = machine_for(load_intake(pipeline.handler, pipeline))()
+    try:
+        for _ in range(2):
+            machine.interleave_two_invocations(
+                at=Switches((0,)),
+                request=Request("id-1", {}),
+                twin="other content under the same id",
+            )
+            machine.model_invariants_hold()
+        machine.submit_invalid_request(("reminderId missing", {"schedule": {"sku": 1}}))
+        machine.model_invariants_hold()
+        assert 2 == machine.observe().sent("id-1")
+    finally:
+        machine.teardown()
