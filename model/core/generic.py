@@ -19,13 +19,14 @@ terms and more (error codes, stored fields); these say only what a pipeline file
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
-from model.core.invariants import CANARY
+from model.core.invariants import CANARY, canary
 from model.core.spec import Pipeline
 from model.core.views import Kind, Reply, View
 
@@ -555,8 +556,23 @@ def remember(pipeline: Pipeline, step: Step, memory: Memory) -> None:
         elif request.id not in learned and (
             step.before.record(request.id) is None or request.id not in memory.contents
         ):
-            memory.contents[request.id] = request.content
+            memory.contents[request.id] = _stored(step, request.id, record) or request.content
             learned.add(request.id)
+
+
+def _stored(step: Step, identifier: str, record: Mapping[str, Any]) -> str | None:
+    """Of the step's requests for ``identifier``, the content whose canary the record shows:
+    under a fault a batch's first message for an id may store nothing and a later one store
+    its own (None: no content, or more than one, shows)."""
+    text = json.dumps(dict(record), default=str)
+    shown = {
+        part.request.content
+        for part in step.parts
+        if isinstance(part.request, Submit)
+        and part.request.id == identifier
+        and canary(json.loads(part.request.content)) in text
+    }
+    return shown.pop() if len(shown) == 1 else None
 
 
 def end_of_run(pipeline: Pipeline, view: View, memory: Memory) -> list[tuple[str, str]]:

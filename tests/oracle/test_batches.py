@@ -5,6 +5,7 @@ pipeline file's words (key template, statuses, id_path) and from AWS Lambda's do
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import attrs
@@ -209,3 +210,24 @@ def test_without_partial_batch_responses_returning_acknowledges_the_batch():
     """Without ReportBatchItemFailures, Lambda ignores what the handler returns."""
     answer = {"batchItemFailures": [{"itemIdentifier": "m-2"}, "junk"]}
     assert ["accepted", "accepted", "accepted"] == kinds(answer, partial=False)
+
+
+def test_the_model_learns_the_content_the_record_shows_not_the_first_message():
+    """Under a fault, the batch (d-1 {}, d-1 {"sku": 0}): the first message's write failed, the
+    second stored d-1. The record shows the second's canary (the harness's mark: "qc-canary-"
+    and the first 8 hex digits of the SHA-256 of the content's sorted JSON, written out here),
+    so the model learns the second content, and a later first message is a conflict."""
+    first, second = "{}", '{"sku":0}'
+    mark = "qc-canary-" + hashlib.sha256(b'{"sku": 0}').hexdigest()[:8]
+    stored = item("FORWARDED", json.dumps({"sku": 0, "canary": mark}))
+    step = Step(
+        Submit("d-1", first),
+        LISTED,
+        (Change(view(), view(stored, sent=1)),),
+        faults=(("dynamodb.PutItem", "throttle"),),
+        others=(Part(Submit("d-1", second), ACKNOWLEDGED),),
+    )
+    memory = Memory()
+    generic.remember(PIPELINE, step, memory)
+    assert {"d-1": second} == memory.contents
+    assert (True,) == generic.conflicts((Submit("d-1", first),), view(stored), memory.contents)
