@@ -19,13 +19,14 @@ terms and more (error codes, stored fields); these say only what a pipeline file
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
-from model.core.invariants import CANARY
+from model.core.invariants import CANARY, canary
 from model.core.spec import Pipeline
 from model.core.views import Kind, Reply, View
 
@@ -78,7 +79,7 @@ class Part:
     request: Submit | Invalid
     reply: Reply
     conflict: bool = False
-    """A live record for the id held other content before the step."""
+    """The record the request found held other content (``conflicts``)."""
 
 
 @attrs.frozen(eq=False)
@@ -93,7 +94,7 @@ class Step:
     races: tuple[str, ...] = ()
     """The kinds of the races that ran inside the invocation."""
     conflict: bool = False
-    """A live record for the id held other content before the step."""
+    """The record the request found held other content (``conflicts``)."""
     logs: tuple[str, ...] = ()
     """Every log record and output line the handler wrote during the step."""
     others: tuple[Part, ...] = ()
@@ -131,6 +132,29 @@ class Memory:
     writes after the send): the record may come with a retry."""
     secrets: tuple[str, ...] = ()
     """Resource names (table, queue URL) an answer must not reveal."""
+
+
+def conflicts(
+    requests: Sequence[Submit | Invalid], before: View, contents: Mapping[str, str]
+) -> tuple[bool, ...]:
+    """For each request of an invocation (one, or an SQS batch's in order), whether the record
+    its id finds holds other content: the record stored before the invocation, where
+    ``contents`` (``Memory.contents``) knows what it holds; with none, the one the batch's first
+    message for the id stores (a later message with other content finds that record, not the
+    empty table). Under a fault the first may store nothing: a conflict allows both acceptance
+    and refusal, so it still allows what the handler may answer."""
+    holds: dict[str, str | None] = {}
+    flags = []
+    for request in requests:
+        if not isinstance(request, Submit) or request.id is None:
+            flags.append(False)
+            continue
+        if request.id not in holds:
+            stored = before.record(request.id) is not None
+            holds[request.id] = contents.get(request.id) if stored else request.content
+        known = holds[request.id]
+        flags.append(known is not None and known != request.content)
+    return tuple(flags)
 
 
 def _disturbed(step: Step) -> bool:
@@ -532,8 +556,23 @@ def remember(pipeline: Pipeline, step: Step, memory: Memory) -> None:
         elif request.id not in learned and (
             step.before.record(request.id) is None or request.id not in memory.contents
         ):
-            memory.contents[request.id] = request.content
+            memory.contents[request.id] = _stored(step, request.id, record) or request.content
             learned.add(request.id)
+
+
+def _stored(step: Step, identifier: str, record: Mapping[str, Any]) -> str | None:
+    """Of the step's requests for ``identifier``, the content whose canary the record shows:
+    under a fault a batch's first message for an id may store nothing and a later one store
+    its own (None: no content, or more than one, shows)."""
+    text = json.dumps(dict(record), default=str)
+    shown = {
+        part.request.content
+        for part in step.parts
+        if isinstance(part.request, Submit)
+        and part.request.id == identifier
+        and canary(json.loads(part.request.content)) in text
+    }
+    return shown.pop() if len(shown) == 1 else None
 
 
 def end_of_run(pipeline: Pipeline, view: View, memory: Memory) -> list[tuple[str, str]]:

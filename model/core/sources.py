@@ -131,22 +131,18 @@ def redelivered(event: Any, index: int) -> Any:
 
 
 def read_batch(pipeline: Pipeline, answer: Any, message_ids: Sequence[str]) -> tuple[Reply, ...]:
-    """What an SQS handler's return value says of each record of its batch. Without partial
-    batch responses, returning acknowledges the whole batch. With them, the records listed in
-    ``batchItemFailures`` failed; a response Lambda cannot read fails the whole batch, as
-    Lambda treats it."""
+    """What an SQS handler's return value says of each record of its batch, as Lambda reads it
+    (AWS Lambda's "Reporting batch item failures" for SQS). Without partial batch responses,
+    returning acknowledges the whole batch. With them, a null or empty response, and a null,
+    absent or empty ``batchItemFailures``, acknowledge the whole batch; otherwise the records
+    listed there failed and the others are acknowledged, unless an item is malformed (not an
+    object; its ``itemIdentifier`` missing, null, empty, or not a message of the batch) or the
+    response is no such object: then the whole batch failed."""
     acknowledged = Reply(Kind.ACCEPTED, None, "", note="acknowledged")
     if not pipeline.partial_batch:
         return tuple(acknowledged for _ in message_ids)
-    failures = answer.get("batchItemFailures") if isinstance(answer, dict) else None
-    listed = (
-        [item.get("itemIdentifier") for item in failures if isinstance(item, dict)]
-        if isinstance(failures, list)
-        else None
-    )
-    if answer is None or answer == {}:
-        listed = []
-    if listed is None or any(item not in message_ids for item in listed):
+    listed = _listed(answer, message_ids)
+    if listed is None:
         why = (
             f"failed: returned {_text(answer)[:160]}, which Lambda reads as the whole batch failed"
         )
@@ -155,6 +151,27 @@ def read_batch(pipeline: Pipeline, answer: Any, message_ids: Sequence[str]) -> t
     return tuple(
         listed_failed if message_id in listed else acknowledged for message_id in message_ids
     )
+
+
+def _listed(answer: Any, message_ids: Sequence[str]) -> set[str] | None:
+    """The message ids a partial batch response names as failed; None: Lambda cannot read it
+    (the whole batch failed)."""
+    if answer is None:
+        return set()
+    if not isinstance(answer, dict):
+        return None
+    failures = answer.get("batchItemFailures")
+    if failures is None:
+        return set()
+    if not isinstance(failures, list):
+        return None
+    listed: set[str] = set()
+    for item in failures:
+        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not isinstance(identifier, str) or identifier not in message_ids:
+            return None  # not an object, no itemIdentifier, null, empty, or not of the batch
+        listed.add(identifier)
+    return listed
 
 
 def again(pipeline: Pipeline, event: Any, request_id: str) -> Any:

@@ -111,12 +111,22 @@ _SOURCES_OF = {
     "answer.partial_batch": ("sqs",),
     "answer.invalid": ("sqs",),
 }
+# Why each of those keys means nothing to the other sources: what the key says.
 _WHY_NOT = {
-    "direct": "a direct invocation has no route, headers or HTTP answer",
-    "sqs": "an SQS-triggered handler gets batches of messages, with no route, headers or HTTP "
-    "answer",
-    "http": "an HTTP API never base64-encodes a JSON body",
-    "rest": "a REST intake answers over HTTP",
+    "event.method": "it is the method of the route API Gateway invokes the handler for",
+    "event.path": "it is the route API Gateway invokes the handler for",
+    "event.headers": "only API Gateway passes request headers",
+    "event.authorizer": "only API Gateway runs an authorizer and passes what it found",
+    "event.base64": "only a REST API base64-encodes a JSON body (as its binary media types "
+    "say); an HTTP API never does",
+    "answer.accepted": "it lists the HTTP statuses of an accepted request, and only API "
+    "Gateway answers over HTTP",
+    "answer.id_path": "it is where the answer names the id the handler made, and an SQS "
+    "message's body carries its id (event.id_field)",
+    "answer.partial_batch": "it says Lambda reads the answer as a partial batch response "
+    "(ReportBatchItemFailures), which only an SQS event source mapping does",
+    "answer.invalid": "it says what an SQS handler does with a message it cannot use; "
+    "other sources answer an invalid request to their caller",
 }
 
 
@@ -346,6 +356,11 @@ def _shape_problems(document: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def _in_words(names: Sequence[str]) -> str:
+    """``rest``, ``rest and http``, ``rest, http and direct``."""
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+
+
 def _source_problems(document: Mapping[str, Any], source: str) -> list[str]:
     """Keys the source cannot use, and the ids the source needs."""
     event, answer = document["event"], document.get("answer", {})
@@ -353,8 +368,10 @@ def _source_problems(document: Mapping[str, Any], source: str) -> list[str]:
     for dotted, sources in _SOURCES_OF.items():
         section, _, name = dotted.partition(".")
         if name in document.get(section, {}) and source not in sources:
-            why = _WHY_NOT.get(source, "")
-            problems.append(f"{dotted} is for {' and '.join(sources)} sources; {why}")
+            allowed = _in_words(sources)
+            problems.append(
+                f"{dotted} is only for {allowed} sources, not {source}: {_WHY_NOT[dotted]}"
+            )
     if "id_field" not in event:
         if source == "sqs":
             problems.append(
@@ -368,7 +385,7 @@ def _source_problems(document: Mapping[str, Any], source: str) -> list[str]:
             )
         if "id_required" in event:
             problems.append("event.id_required needs event.id_field: a request carries no id")
-    elif "id_path" in answer:
+    elif "id_path" in answer and source != "sqs":  # on sqs, refused above with its reason
         problems.append(
             "answer.id_path is for intakes whose handler makes the id; this one's requests carry "
             f"it in {event['id_field']!r}"

@@ -152,6 +152,18 @@ def canary_of(request: Submit) -> str:
     return contract_invariants.canary(json.loads(request.content))
 
 
+def _created_for(request: Submit, before: View, after: View) -> str | None:
+    """The one record created between ``before`` and ``after`` that carries the canary of
+    ``request``'s content (None: none, or more than one)."""
+    mark = canary_of(request)
+    created = [
+        identifier
+        for identifier, record in after.records.items()
+        if before.record(identifier) is None and mark in json.dumps(dict(record), default=str)
+    ]
+    return created[0] if len(created) == 1 else None
+
+
 def layout_of(pipeline: Pipeline) -> Layout:
     """The table and queue a pipeline's handler gets, named after its variables."""
     return layout_named(
@@ -213,19 +225,11 @@ class GenericJudge:
         return first.id if first is not None else None
 
     def expect(self, request: Any, before: View, memory: generic.Memory) -> Any:
-        """Whether a stored record for each request's id is known to hold other content (a
-        conflict): one flag, or one per request of a batch."""
-        flags = tuple(self._conflicts(one, before, memory) for one in _each(request))
+        """Whether the record each request's id finds is known to hold other content (a
+        conflict): one flag, or one per request of a batch, where a message finds what an
+        earlier message of the same batch stored (``generic.conflicts``)."""
+        flags = generic.conflicts(_each(request), before, memory.contents)
         return flags if isinstance(request, tuple) else flags[0]
-
-    @staticmethod
-    def _conflicts(request: Any, before: View, memory: generic.Memory) -> bool:
-        if not isinstance(request, Submit) or request.id is None:
-            return False
-        known = memory.contents.get(request.id)
-        return (
-            known is not None and known != request.content and before.record(request.id) is not None
-        )
 
     def answer(self, result: Result, label: str, event: Any = None) -> Any:
         """What the handler answered, as a ``Reply``; for an SQS batch, one per record."""
@@ -273,13 +277,26 @@ class GenericJudge:
                 return self.pipeline.id_in_answer(json.loads(reply.text))
             except ValueError:
                 return None
-        mark = canary_of(request)
-        created = [
-            identifier
-            for identifier, record in after.records.items()
-            if before.record(identifier) is None and mark in json.dumps(dict(record), default=str)
-        ]
-        return created[0] if len(created) == 1 else None
+        return _created_for(request, before, after)
+
+    def made_so_far(self, request: Any, before: Any, now: Any) -> str | None:
+        """Inside an invocation whose handler makes the id: the id of the record it has
+        written so far for its (first valid) request, found by the request's canary; None
+        while there is none, or more than one."""
+        first = next((one for one in _each(request) if isinstance(one, Submit)), None)
+        return _created_for(first, before, now) if first is not None else None
+
+    def made_ids(self, seen: Seen, step: generic.Step) -> dict[str, str]:
+        """The ids the handler made in the invocation, by the content of the request each was
+        made for (a later one for the same content replaces an earlier)."""
+        return {
+            sent.content: part.request.id
+            for sent, part in zip(_each(seen.sent), step.parts, strict=False)
+            if isinstance(sent, Submit)
+            and sent.id is None
+            and isinstance(part.request, Submit)
+            and part.request.id is not None
+        }
 
     def step(self, seen: Seen) -> generic.Step:
         changes = tuple(Change(s.before, s.after, s.actor) for s in seen.stretches)
@@ -315,8 +332,14 @@ class GenericJudge:
         replaceable: frozenset[str],
         memory: generic.Memory,
     ) -> generic.Step:
-        """A competing invocation of the same request, judged as a step of its own."""
-        conflict = self.expect(request, before, memory)
+        """A competing invocation of the same request, judged as a step of its own. A record
+        the model does not know yet is one the interrupted invocation wrote for the same
+        request: it holds the content of the request's first message for its id."""
+        contents = dict(memory.contents)
+        for one in _each(request):
+            if isinstance(one, Submit) and one.id is not None and before.record(one.id):
+                contents.setdefault(one.id, one.content)
+        conflict = generic.conflicts(_each(request), before, contents)
         change = Change(before, after, "a competing invocation")
         first, *others = self._parts(request, answer, conflict, before, after)
         return generic.Step(
@@ -523,6 +546,8 @@ class GenericJudge:
             memory.contents.setdefault(identifier, requests[0].content)
         if first.after.sent(identifier) - first.before.sent(identifier) > 1:
             memory.uncertain.add(identifier)
+        if generic.resends(self.pipeline) and first.before.record(identifier) is not None:
+            memory.uncertain.add(identifier)  # a repeat sends again, as generic.remember says
 
 
 # -- the contract's judge ----------------------------------------------------------------
@@ -729,6 +754,12 @@ class ContractJudge(GenericJudge):
 
     def key(self, request: Any) -> str:
         return f"{request.message_id} ({request.content.fingerprint()[:8]})"
+
+    def made_so_far(self, request: Any, before: Any, now: Any) -> str | None:
+        return None  # every submission to the contract names its id
+
+    def made_ids(self, seen: Seen, step: Any) -> dict[str, str]:
+        return {}
 
     def at_end(  # type: ignore[override]
         self, state: Snapshot, memory: contract_invariants.Memory

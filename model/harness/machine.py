@@ -130,6 +130,11 @@ class IntakeMachine(RuleBasedStateMachine):
         self.sending: dict[str, Any] = {}
         """Other invocations inside the current one (a competing invocation), for the diagram."""
         self.failed = False
+        self.made: dict[str, str] = {}
+        """Where the handler makes the ids: the last id it made for each content (canonical
+        JSON), so that an actor acting on a request later finds its record."""
+        self.started: Any = self.state
+        """Inside an invocation: what was observed before it began."""
         self.environment = {**self.sandbox.environment, **self.intake.environment}
         """What the handler reads from its environment: where its table and queue are, and the
         pipeline file's ``[env]``."""
@@ -243,6 +248,7 @@ class IntakeMachine(RuleBasedStateMachine):
         injector = self.sandbox.injector
         mark = len(injector.attempts)
         self.current, self.mark, self.stretches = (event, request), before, []
+        self.started = before
         self.inside, self.held, self.replaceable, self.competitors = [], None, set(), []
         self.marks, self.first_attempt, self.others = [], mark, []
         self.sending = detail  # what a scenario file needs of this step, should it fail here
@@ -298,6 +304,7 @@ class IntakeMachine(RuleBasedStateMachine):
         if self.held is not None:
             self.fail(*self.held)
         judge.remember(step, self.memory)
+        self.made.update(judge.made_ids(seen, step))
         self.last, self.state = (seen, step), after
         self.settle(seen, step)
         return answer
@@ -388,10 +395,15 @@ class IntakeMachine(RuleBasedStateMachine):
         if self.current is None:
             return
         event, request = self.current
-        identifier = self.judge.identifier(request)
-        if identifier is None:
-            return
         now = self.observe()
+        # where the handler makes the id, the record it has written so far names it
+        identifier = self.judge.identifier(request) or self.judge.made_so_far(
+            request, self.started, now
+        )
+        if identifier is None:
+            if kind is not RaceKind.COMPETING_INVOCATION:
+                return
+            identifier = ""  # the same request again needs no id: it makes one of its own
         self.stretches.append(Stretch(self.mark, now, HANDLER, f"before the race {kind}"))
         self.replaceable |= self.judge.raced(kind, request, self.memory)
         actor = "a consumer"
@@ -633,9 +645,19 @@ class IntakeMachine(RuleBasedStateMachine):
         )
         return True
 
+    def made_for(self, request: Any) -> str | None:
+        """The id the handler last made for the request's (first valid) content, if any."""
+        sent = self.space.sent(request)
+        first = next(
+            (one for one in (sent if isinstance(sent, tuple) else (sent,)) if one is not None),
+            None,
+        )
+        return self.made.get(first.content) if isinstance(first, Submit) else None
+
     def another_actor_acts(self, request: Any, actor: str) -> None:
-        """A consumer moves the record on, another writer adds an attribute, or it expires."""
-        identifier = self.space.identifier(request)
+        """A consumer moves the record on, another writer adds an attribute, or it expires
+        (where the handler makes the ids: the record it last made for that content)."""
+        identifier = self.space.identifier(request) or self.made_for(request)
         if identifier is None:
             self.quiet_step(f"{actor}: no record to act on", "actor", actor=actor, message_id="")
             return

@@ -233,9 +233,13 @@ class PipelineRequests:
         return event_for(self.pipeline, body, request_id, raw=not isinstance(body, dict))
 
     def conflicting(self, request: Request | Batch, payload: dict[str, Any]) -> Any:
-        """Other content under the request's id (in a batch, its first valid record's)."""
+        """Other content under the request's id (in a batch, its first valid record's): the
+        drawn payload merged in, and a conflict marker, so that it differs from the original
+        even where the payload changes nothing (none drawn, or what the content already
+        holds) and where the original was itself made so."""
         first = request.requests[0] if isinstance(request, Batch) else request
-        changed = Request(first.id, _other(self.pipeline.content_kind, first.content, payload))
+        marked = {**payload, "conflict": _next_mark(first.content)}
+        changed = Request(first.id, _other(self.pipeline.content_kind, first.content, marked))
         return Batch((changed,)) if isinstance(request, Batch) else changed
 
     def alone(self, request: Request | Batch) -> Request | Batch:
@@ -310,6 +314,12 @@ class PipelineRequests:
 def _raw(body: Any) -> str:
     """An invalid record's body as text: raw text as it is, anything else as JSON."""
     return body if isinstance(body, str) else json.dumps(body)
+
+
+def _next_mark(content: Any) -> int:
+    """A conflict marker other than the one ``content`` carries (1, or one more)."""
+    mark = content.get("conflict") if isinstance(content, dict) else None
+    return mark + 1 if isinstance(mark, int) and not isinstance(mark, bool) else 1
 
 
 def _other(kind: str, content: Any, extra: dict[str, Any]) -> Any:

@@ -114,17 +114,8 @@ ZOO_BY_THE_REFERENCE_FILE = {
 # Correct examples a harness bug fails today, with the exception it fails them with (strictly on
 # ci: once the harness is fixed the test passes, and the entry must go). The same bugs may come
 # first in a broken example's run of the same shape; the ci runs here meet each one's own bug
-# first.
-HARNESS_BUGS = {
-    "deliveries_sqs_batch": (
-        AssertionError,
-        "harness bug: a message whose id an earlier message of the same batch stored with other "
-        "content is not taken for a conflict (GenericJudge.expect reads the table as it was "
-        "before the batch), so reporting it failed breaks answers_are_allowed (and "
-        "send_failure_leaves_record_as_declared under an SQS fault); model/core/serial.py takes "
-        "an SQS handler's refusal (a reported failure) for a failure too",
-    ),
-}
+# first. None today: kept for the next one found.
+HARNESS_BUGS: dict[str, tuple[type[BaseException], str]] = {}
 # The shapes a pipeline file can describe beyond two statuses and an id in the request: each
 # has a correct example and a broken one.
 SHAPES = {

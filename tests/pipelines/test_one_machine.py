@@ -13,6 +13,7 @@ import pytest
 from model.core import generic
 from model.core import invariants as contract_invariants
 from model.core.spec import load
+from model.core.views import Kind, Reply, View
 from model.harness.intake import contract_pipeline
 from model.harness.judges import CONTRACT_ONLY, REFINES, ContractJudge, GenericJudge
 from model.harness.requests import PipelineRequests, Request
@@ -109,3 +110,59 @@ def test_a_ci_run_is_chosen_by_what_the_machine_draws_not_by_its_source():
     with pytest.raises(OSError, match=r"could not (get source code|find class definition)"):
         inspect.getsource(made)
     assert function_digest(type(RUN_NAME, (IntakeMachine,), {})) == function_digest(made)
+
+
+def test_a_batch_message_finds_what_an_earlier_message_of_its_batch_stored():
+    """The generic judge expects, for each message of an SQS batch, the record it finds: a
+    message whose id an earlier message of the same batch stored with other content is a
+    conflict (the handler may report it failed), though the table had no record before."""
+    pipeline = load(EXAMPLES / "deliveries_sqs_batch.toml")
+    judge = GenericJudge(pipeline)
+    batch = (generic.Submit("id-1", '{"n":1}'), generic.Submit("id-1", '{"n":2}'))
+    nothing = View.of(pipeline, [], [])
+    assert (False, True) == judge.expect(batch, nothing, generic.Memory())
+
+
+def test_a_competing_batch_finds_what_the_interrupted_one_stored():
+    """A competing invocation of a batch (id-1 one parcel, id-1 another) runs inside the first
+    after it stored id-1 with the first parcel, which the model has not learned yet: the
+    competitor's second message finds that record, a conflict it may report failed."""
+    pipeline = load(EXAMPLES / "deliveries_sqs_batch.toml")
+    judge = GenericJudge(pipeline)
+    batch = (generic.Submit("id-1", '{"n":1}'), generic.Submit("id-1", '{"n":2}'))
+    stored = {"pk": "DLV#id-1", "sk": "DELIVERY", "stage": "STORED", "parcel": '{"n":1}'}
+    before = View.of(pipeline, [stored], [])
+    forwarded = View.of(
+        pipeline, [{**stored, "stage": "FORWARDED"}], ['{"delivery": {"id": "id-1"}}']
+    )
+    answer = (Reply(Kind.ACCEPTED, None, ""), Reply(Kind.FAILED, None, ""))
+    step = judge.competitor(
+        batch, answer, before, forwarded, replaceable=frozenset(), memory=generic.Memory()
+    )
+    assert [False, True] == [part.conflict for part in step.parts]
+    assert [] == generic.answers_are_allowed(pipeline, step, generic.Memory())
+
+
+def test_a_repeat_in_an_interleaved_pair_may_send_again_where_the_intake_resends(sandbox):
+    """reminders_one_status sends again on every repeat (one status, kept on a failed send).
+    Two pairs at once of one id, other content each time: the second pair's accepted repeat
+    sends a second message, which later steps must not take for an undisturbed duplicate."""
+    from model.core.plans import Switches
+    from model.harness.intake import load as load_intake
+    from model.harness.machine import machine_for
+
+    pipeline = load(EXAMPLES / "reminders_one_status.toml")
+    machine = machine_for(load_intake(pipeline.handler, pipeline))()
+    try:
+        for _ in range(2):
+            machine.interleave_two_invocations(
+                at=Switches((0,)),
+                request=Request("id-1", {}),
+                twin="other content under the same id",
+            )
+            machine.model_invariants_hold()
+        machine.submit_invalid_request(("reminderId missing", {"schedule": {"sku": 1}}))
+        machine.model_invariants_hold()
+        assert 2 == machine.observe().sent("id-1")
+    finally:
+        machine.teardown()

@@ -91,7 +91,7 @@ def test_the_issue_example_reads_as_written(tmp_path):
         (("accepted = [200, 201, 202]", "accepted = [200, 404]"), "not a success status"),
         (
             ('source = "rest"', 'source = "http"\nbase64 = true'),
-            "event.base64 is for rest sources; an HTTP API never base64-encodes a JSON body",
+            "event.base64 is only for rest sources, not http: only a REST API base64-encodes",
         ),
         (('source = "rest"', 'source = "rest"\nbase64 = "yes"'), "event.base64 must be a boolean"),
     ],
@@ -117,7 +117,7 @@ def test_direct_source_needs_no_route_and_refuses_one(tmp_path):
     direct = GOOD.replace('source = "rest"', 'source = "direct"')
     problems = problems_of(tmp_path, direct)
     assert 3 == len(problems), problems
-    assert all("for rest and http sources" in p for p in problems)
+    assert all("only for rest and http sources, not direct: " in p for p in problems)
     bare = direct.replace('method = "POST"\n', "").replace('path = "/invoices"\n', "")
     bare = bare.replace("[answer]\naccepted = [200, 201, 202]\n", "")
     assert "direct invocation" == load(write(tmp_path, bare)).route
@@ -183,3 +183,93 @@ def test_a_broken_pipeline_file_fails_verify_before_anything_runs(tmp_path):
     assert [
         f"queuecheck verify: {path}: unknown key 'queue.x' in [queue] (known keys: env, id_path)"
     ] == result.stderr.splitlines()
+
+
+SQS = textwrap.dedent(
+    """
+    handler = "deliveries:handler"
+
+    [event]
+    source = "sqs"
+    id_field = "deliveryId"
+    content_field = "parcel"
+
+    [answer]
+    partial_batch = true
+
+    [table]
+    env = "DELIVERIES_TABLE"
+    key = { pk = "DLV#{id}" }
+    status = "stage"
+    pending = "STORED"
+    queued = "FORWARDED"
+    mutable = ["stage"]
+    on_send_failure = "pending"
+
+    [queue]
+    env = "DELIVERIES_QUEUE_URL"
+    id_path = "delivery.id"
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("document", "change", "expected"),
+    [
+        (
+            GOOD,
+            ("accepted = [200, 201, 202]", "accepted = [200]\npartial_batch = true"),
+            "answer.partial_batch is only for sqs sources, not http: it says Lambda reads the "
+            "answer as a partial batch response (ReportBatchItemFailures), which only an SQS "
+            "event source mapping does",
+        ),
+        (
+            GOOD,
+            ('source = "rest"', 'source = "http"\nbase64 = true'),
+            "event.base64 is only for rest sources, not http: only a REST API base64-encodes a "
+            "JSON body (as its binary media types say); an HTTP API never does",
+        ),
+        (
+            GOOD,
+            ('source = "rest"', 'source = "direct"'),
+            "event.method is only for rest and http sources, not direct: it is the method of "
+            "the route API Gateway invokes the handler for",
+        ),
+        (
+            SQS,
+            ("partial_batch = true", 'invalid = "refuse"\naccepted = [200]'),
+            "answer.accepted is only for rest and http sources, not sqs: it lists the HTTP "
+            "statuses of an accepted request, and only API Gateway answers over HTTP",
+        ),
+        (
+            SQS,
+            ('id_field = "deliveryId"', 'id_field = "deliveryId"\nheaders = { x = "1" }'),
+            "event.headers is only for rest and http sources, not sqs: only API Gateway passes "
+            "request headers",
+        ),
+        (
+            SQS,
+            ("partial_batch = true", 'partial_batch = true\nid_path = "delivery.id"'),
+            "answer.id_path is only for rest, http and direct sources, not sqs: it is where the "
+            "answer names the id the handler made, and an SQS message's body carries its id "
+            "(event.id_field)",
+        ),
+    ],
+)
+def test_a_key_the_source_cannot_use_is_refused_by_why_that_key_cannot_be(
+    tmp_path, document, change, expected
+):
+    """The refusal is one line: the file, the key, the sources it is for, and why that key
+    means nothing to this source (not a sentence about the source that fits another key)."""
+    old, new = change
+    assert old in document
+    text = document.replace(old, new, 1)
+    if "partial_batch" in new:  # on an HTTP API
+        text = text.replace('source = "rest"', 'source = "http"')
+    path = write(tmp_path, text)
+    with pytest.raises(PipelineFileError) as caught:
+        load(path)
+    lines = str(caught.value).splitlines()
+    assert f"{path}: {expected}" in lines, lines
+    key = expected.split(" ")[0]
+    assert 1 == sum(f": {key} " in line for line in lines), lines
