@@ -26,21 +26,29 @@ from typing import Any
 
 import attrs
 
-from model.core.invariants import CANARY, canary
+from model.core.invariants import CANARY, around, canary
 from model.core.spec import Pipeline
 from model.core.views import Kind, Reply, View
 
 HANDLER = "the handler"
 
-# What must never reach a caller: AWS error names, botocore's own sentences, stack traces,
-# resource names, and the text of the faults the harness injects.
+# What must never reach a caller: AWS error names, the SDKs' own sentences, stack traces,
+# resource names, the text of the faults the harness injects, and the messages of the
+# runtime's own exceptions (Python's and Node's JSON parsers and type errors, Node's socket
+# errors: what an SDK for JavaScript v3 call that timed out or lost its connection throws).
 LEAKS = re.compile(
     r"Traceback|botocore|boto3|An error occurred \(|when calling the \w+ operation"
     r"|endpoint URL|arn:aws|amazonaws\.com|injected \w+|ThrottlingException"
     r"|ProvisionedThroughputExceeded|RequestThrottled|RequestLimitExceeded|AccessDenied"
     r"|ConditionalCheckFailed|TransactionCanceled|InternalServerError|InternalFailure"
     r"|InternalError|ServiceUnavailable|ResourceNotFoundException|ValidationException"
-    r"|ClientError|ReadTimeoutError|ConnectTimeoutError|EndpointConnectionError",
+    r"|ClientError|ReadTimeoutError|ConnectTimeoutError|EndpointConnectionError"
+    r"|line \d+ column \d+ \(char \d+\)|JSONDecodeError|in JSON at position \d+"
+    r"|Unexpected end of JSON input|Unexpected token"
+    r"|socket hang up|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|TimeoutError"
+    r"|Deserialization error|\$metadata|Cannot destructure property"
+    r"|Cannot read propert(?:y|ies) of|is not a function"
+    r"|(?:Type|Reference|Syntax|Range)Error|node:internal|file:///",
 )
 
 
@@ -507,7 +515,9 @@ def logs_carry_no_content(pipeline: Pipeline, step: Step, memory: Memory) -> lis
     """No log line shows the generated content: every generated content carries a canary
     value that the handler's logs must never contain (it stands for personal data)."""
     shown = [line for line in step.logs if CANARY in line]
-    return [f"the handler logged the request's content: {line[:200]!r}" for line in shown[:3]]
+    return [
+        f"the handler logged the request's content: {around(line, CANARY)!r}" for line in shown[:3]
+    ]
 
 
 Invariant = Callable[[Pipeline, Step, Memory], list[str]]

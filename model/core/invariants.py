@@ -33,6 +33,20 @@ CANARY = "qc-canary-"
 """Every generated payload carries a value starting so; no log line may ever show one."""
 
 
+def around(line: str, needle: str, width: int = 200) -> str:
+    """At most ``width`` characters of a line, taken around the first ``needle`` in it: a
+    long log line's leak shows in the report even where it comes late in the line."""
+    at = line.find(needle)
+    if len(line) <= width or at < 0:
+        return line[:width]
+    start = max(0, min(at - width // 2, len(line) - width))
+    return (
+        ("..." if start else "")
+        + line[start : start + width]
+        + ("..." if start + width < len(line) else "")
+    )
+
+
 def canary(content: Any) -> str:
     """The canary value of one generated content: derived from the content, so two contents
     carry two canaries and a record or message shows whose content it holds."""
@@ -458,7 +472,11 @@ def logs_carry_no_payload(step: Step, memory: Memory) -> list[str]:
     shown = [
         line for line in step.logs if CANARY in line or (len(step.body) >= 32 and step.body in line)
     ]
-    return [f"the handler logged payload content: {line[:200]!r}" for line in shown[:3]]
+    return [
+        f"the handler logged payload content: "
+        f"{around(line, CANARY if CANARY in line else step.body)!r}"
+        for line in shown[:3]
+    ]
 
 
 Invariant = Callable[[Step, Memory], list[str]]

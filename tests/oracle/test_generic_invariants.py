@@ -6,6 +6,9 @@ id_path), never by running a handler.
 
 import json
 
+import attrs
+import pytest
+
 from model.core import generic
 from model.core.generic import Change, Invalid, Memory, Step, Submit
 from model.core.spec import parse
@@ -198,6 +201,34 @@ def test_failures_leak_no_internals_or_resource_names():
     assert [] == check(generic.failures_leak_nothing, step(view(), view(), reply=FAILED))
 
 
+@pytest.mark.parametrize(
+    ("text", "revealed"),
+    [
+        # what the SDK for JavaScript v3 throws on a timeout or a dropped connection
+        ('{"error": "socket hang up"}', "socket hang up"),
+        ('{"error": "read ECONNRESET"}', "ECONNRESET"),
+        ('{"message": "Deserialization error: to see the raw response, inspect the hidden '
+         'field {error}.$response on this object."}', "Deserialization error"),
+        ('{"error": {"$metadata": {"httpStatusCode": 400}}}', "$metadata"),
+        # Node's JSON parser and type errors
+        ('{"error": "Unexpected end of JSON input"}', "Unexpected end of JSON input"),
+        ('{"error": "Unexpected token } in JSON at position 9"}', "Unexpected token"),
+        ("{\"error\": \"Cannot destructure property 'a' of 'b' as it is undefined.\"}",
+         "Cannot destructure property"),
+        ('{"error": "TypeError: x.map is not a function"}', "TypeError"),
+        # Python's JSON parser
+        ('{"error": "Expecting value: line 1 column 1 (char 0)"}', "line 1 column 1 (char 0)"),
+    ],
+)  # fmt: skip
+def test_failures_leak_no_runtime_exception_text(text, revealed):
+    """The messages of the runtime's own exceptions are exception text too."""
+    (problem,) = check(
+        generic.failures_leak_nothing,
+        step(view(), view(), reply=Reply(Kind.FAILED, 500, text)),
+    )
+    assert problem.startswith(f"the 500 answer reveals ['{revealed}'")
+
+
 def test_a_race_alone_must_end_in_success():
     """A consumer that moved the record on is no reason to fail; a fault is, a refusal never."""
     raced = step(view(), view(item("BILLED"), sent=1), reply=FAILED, races=("consumer_advances",))
@@ -222,3 +253,12 @@ def test_logs_never_show_the_generated_content():
     )
     quiet = Step(REQUEST, ACCEPTED, (Change(view(), view()),), logs=("stored INV#a",))
     assert [] == check(generic.logs_carry_no_content, quiet)
+
+
+def test_a_long_log_lines_excerpt_shows_the_leak():
+    """The excerpt of a long log line is taken around the canary, not from the line's start."""
+    line = "x" * 500 + " body=qc-canary-0123abcd " + "y" * 500
+    logged = attrs.evolve(step(view(), view()), logs=(line,))
+    (problem,) = check(generic.logs_carry_no_content, logged)
+    assert "qc-canary-0123abcd" in problem
+    assert len(problem) < 300
