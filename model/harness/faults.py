@@ -156,7 +156,7 @@ class _ArmedFault(_Armed):
 @attrs.define
 class _ArmedRace(_Armed):
     label: str = ""
-    action: Callable[[], None] = lambda: None
+    action: Callable[[], bool | None] = lambda: None
 
 
 @attrs.define
@@ -174,7 +174,7 @@ class Injector:
     def plan(self, fault: Fault) -> None:
         self.faults.append(_ArmedFault(fault.operation, fault.after, fault.times, kind=fault.kind))
 
-    def plan_race(self, race: Race, action: Callable[[], None]) -> None:
+    def plan_race(self, race: Race, action: Callable[[], bool | None]) -> None:
         """Run ``action`` (uninjected) just before the chosen attempt reaches the service."""
         self.races.append(
             _ArmedRace(race.operation, race.after, 1, label=str(race.kind), action=action)
@@ -216,10 +216,11 @@ class Injector:
         attempt = attempt_of(request)
         for race in self.races:
             if race.fires(operation):
-                self.injected[(operation, f"race:{race.label}")] += 1
-                self.attempts.append(Attempt(operation, attempt, f"race:{race.label}"))
                 with self.pause():
-                    race.action()
+                    acted = race.action()
+                if acted is not False:  # False: the actor found nothing to act on
+                    self.injected[(operation, f"race:{race.label}")] += 1
+                    self.attempts.append(Attempt(operation, attempt, f"race:{race.label}"))
         kind = next((fault.kind for fault in self.faults if fault.fires(operation)), None)
         self.attempts.append(Attempt(operation, attempt, str(kind) if kind else "passed"))
         if kind is None:

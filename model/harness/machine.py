@@ -389,11 +389,13 @@ class IntakeMachine(RuleBasedStateMachine):
         self.sandbox.injector.clear()
         self.quiet_step("clear all faults and races", "clear")
 
-    def run_race(self, kind: RaceKind) -> None:
+    def run_race(self, kind: RaceKind) -> bool:
         """Act as another actor, inside the handler's call (injection is paused here). What the
-        handler did so far, and what the actor did, are observed as stretches of their own."""
+        handler did so far, and what the actor did, are observed as stretches of their own.
+        False when there was nothing to act on (no invocation, or no id known yet): the
+        report then does not count the race as injected."""
         if self.current is None:
-            return
+            return False
         event, request = self.current
         now = self.observe()
         # where the handler makes the id, the record it has written so far names it
@@ -402,7 +404,7 @@ class IntakeMachine(RuleBasedStateMachine):
         )
         if identifier is None:
             if kind is not RaceKind.COMPETING_INVOCATION:
-                return
+                return False
             identifier = ""  # the same request again needs no id: it makes one of its own
         self.stretches.append(Stretch(self.mark, now, HANDLER, f"before the race {kind}"))
         self.replaceable |= self.judge.raced(kind, request, self.memory)
@@ -454,6 +456,7 @@ class IntakeMachine(RuleBasedStateMachine):
         self.stretches.append(Stretch(now, done, actor))
         self.mark = done
         self.mark_race(kind, actor, done)
+        return True
 
     def pair_picture(
         self, text: str, label: str, answers: list[Any], calls: list[str], after: Any

@@ -569,6 +569,20 @@ def test_race_runs_once_just_before_the_chosen_attempt(sandbox: Sandbox, calls: 
     )
 
 
+def test_a_race_that_found_nothing_to_act_on_is_not_counted(sandbox: Sandbox, calls: Any) -> None:
+    """An actor that found nothing to act on (its action says False: no id known yet, as where
+    the handler makes the ids) leaves no trace: not in the attempts, not in the report's
+    count of races injected."""
+    ran = []
+    sandbox.injector.plan_race(Race(PUT, RaceKind.CONSUMER_ADVANCES), lambda: bool(ran.append(1)))
+
+    calls.put_item("m-1")
+
+    assert [1] == ran
+    assert [(1, "passed")] == outcomes(sandbox)
+    assert collections.Counter() == sandbox.injector.injected
+
+
 def test_race_counts_sdk_retries_as_attempts(sandbox: Sandbox, calls: Any) -> None:
     """With a throttle on attempt 1, ``Race(op, after=1)`` lands between the SDK's first attempt
     and its retry, inside one call."""
