@@ -117,8 +117,7 @@ def report(intake: Any, verdict: Verdict) -> str:
         *_table(STATS.injected, races=True),
         f"  interleavings:       {STATS.interleavings}  "
         + (
-            "(two invocations of one id taking turns at drawn AWS calls, each a serial-order "
-            "check)"
+            "(two invocations of one id taking turns at drawn AWS calls, each a serial-order check)"
             if intake.judge.interleaves
             else "(none drawn: the handler makes the ids, so no two invocations share one)"
         ),
