@@ -389,6 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _write_page(path: str, intake: Any, verdict: Verdict) -> None:
     """The same run as one HTML page (``model.entrypoints.page``)."""
+    began = time.perf_counter()
     replay = [
         *verdict.replay,
         *(f"python -m model.scenarios {shlex.quote(saved)}" for saved in verdict.saved),
@@ -404,7 +405,9 @@ def _write_page(path: str, intake: Any, verdict: Verdict) -> None:
         ),
         path,
     )
-    print(f"\nHTML report written to {written}")
+    took = time.perf_counter() - began
+    size = written.stat().st_size / 1024
+    print(f"\nHTML report written to {written} ({size:.1f} KB, in {took:.2f} s)")
 
 
 def _save(
