@@ -34,8 +34,9 @@ HANDLER = "the handler"
 
 # What must never reach a caller: AWS error names, the SDKs' own sentences, stack traces,
 # resource names, the text of the faults the harness injects, and the messages of the
-# runtime's own exceptions (Python's and Node's JSON parsers and type errors, Node's socket
-# errors: what an SDK for JavaScript v3 call that timed out or lost its connection throws).
+# runtime's own exceptions (Python's and Node's JSON parsers and type errors, pydantic's
+# validation errors, Node's socket errors: what an SDK for JavaScript v3 call that timed out
+# or lost its connection throws).
 LEAKS = re.compile(
     r"Traceback|botocore|boto3|An error occurred \(|when calling the \w+ operation"
     r"|endpoint URL|arn:aws|amazonaws\.com|injected \w+|ThrottlingException"
@@ -48,7 +49,8 @@ LEAKS = re.compile(
     r"|socket hang up|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|TimeoutError"
     r"|Deserialization error|\$metadata|Cannot destructure property"
     r"|Cannot read propert(?:y|ies) of|is not a function"
-    r"|(?:Type|Reference|Syntax|Range)Error|node:internal|file:///",
+    r"|(?:Type|Reference|Syntax|Range)Error|node:internal|file:///"
+    r"|\d+ validation errors? for \w+|errors\.pydantic\.dev",
 )
 
 

@@ -216,6 +216,9 @@ def test_failures_leak_no_internals_or_resource_names():
         ("{\"error\": \"Cannot destructure property 'a' of 'b' as it is undefined.\"}",
          "Cannot destructure property"),
         ('{"error": "TypeError: x.map is not a function"}', "TypeError"),
+        # pydantic's ValidationError, as str(exc) gives it
+        ('{"error": "1 validation error for JobRequest\\npayload\\n  Input should be a valid '
+         'dictionary"}', "1 validation error for JobRequest"),
         # Python's JSON parser
         ('{"error": "Expecting value: line 1 column 1 (char 0)"}', "line 1 column 1 (char 0)"),
     ],
