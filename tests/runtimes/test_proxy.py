@@ -321,8 +321,10 @@ def _dynamodb(proxy, operation: str, body: dict[str, object]) -> tuple[int, dict
 
 
 def test_an_attribute_value_dynamodb_refuses_gets_its_400_and_stores_nothing(moto, proxy, injector):
-    """``{"S": 7}`` (what SDK v3 sends for ``{S: 7}``) gets DynamoDB's SerializationException;
-    moto's server, asked, would store it. The attempt counts as one that reached the service."""
+    """``{"S": 7}`` gets DynamoDB's SerializationException (``com.amazon.coral.service#...``)
+    and ``{}`` (what SDK v3 sends for ``{S: null}``) its ValidationException, where moto's
+    server answers an HTML 500 that the SDK retries. Each counts as an attempt that reached
+    the service."""
     table = moto.table("id")
     item = {"id": {"S": "a"}, "text": {"S": 7}}
 

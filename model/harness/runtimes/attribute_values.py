@@ -1,10 +1,13 @@
 """DynamoDB's front-door checks of the AttributeValues in a JSON-protocol request.
 
-The AWS SDK for JavaScript v3 sends AttributeValues as the handler built them: ``{S: 7}`` goes
-out as ``{"S": 7}``, ``{S: undefined}`` as ``{}``. DynamoDB refuses such a request with HTTP
-400 before it touches a table; moto's server stores ``{"S": 7}`` and crashes (an HTML 500 the
-SDK retries) on ``{}``. ``validate(body)`` gives DynamoDB's answer, so the proxy can give it
-instead of forwarding.
+The AWS SDK for JavaScript v3 does not check AttributeValues. ``{S: null}`` goes out as
+``{}``, ``{S: "x", N: "1"}`` as both, ``{SS: ["a", "a"]}`` as it is. Older releases send a
+number where a string belongs as a JSON number (localstack/localstack#9412); 3.1169.0 coerces
+``{S: 7}`` to ``{"S": ""}`` and ``{NS: [1, 2]}`` to ``{"NS": ["", ""]}``. DynamoDB refuses such
+a request with HTTP 400 before it touches a table. moto's server (5.2.1) refuses some, stores
+others (two types, duplicated sets) and crashes on others with an HTML 500 the SDK retries
+(``{}``, ``{"S": 7.5}``, ``{"S": {...}}``).
+``validate(body)`` gives DynamoDB's answer, so the proxy can give it instead of forwarding.
 
 The in-process path needs none of this for types: botocore validates parameters on the client
 (``ParamValidationError`` before anything is sent), so a Python handler never sends

@@ -14,7 +14,8 @@ harness uses; then it carries out what the injector decided, as the wire would:
 
 What passes reaches the service, except a DynamoDB request with an AttributeValue DynamoDB
 would refuse (``attribute_values.validate``): the proxy answers DynamoDB's 400 for the service,
-as moto's server would store ``{"S": 7}`` and crash on ``{}`` (the SDK v3 sends both unchecked).
+where moto's server would store some (two types in one value) and crash on others (``{}``,
+which SDK v3 sends for ``{S: null}``).
 
 Each runner gets its own port (a "lane"), so the harness knows which invocation a request
 belongs to (``on_request(lane)`` runs before the injector, on the request's thread). Every
