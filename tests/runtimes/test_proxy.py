@@ -303,6 +303,46 @@ def test_a_json_batch_records_only_the_entries_the_queue_accepted(moto, proxy):
     assert [("one", {})] == proxy.recorder.sent
 
 
+def _dynamodb(proxy, operation: str, body: dict[str, object]) -> tuple[int, dict[str, str]]:
+    status, text = _post(
+        proxy.url(0) + "/",
+        json.dumps(body),
+        {
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": f"DynamoDB_20120810.{operation}",
+            "Authorization": (
+                "AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/dynamodb/aws4_request, "
+                "SignedHeaders=host, Signature=0"
+            ),
+            "amz-sdk-request": "attempt=1; max=3",
+        },
+    )
+    return status, json.loads(text)
+
+
+def test_an_attribute_value_dynamodb_refuses_gets_its_400_and_stores_nothing(moto, proxy, injector):
+    """``{"S": 7}`` gets DynamoDB's SerializationException (``com.amazon.coral.service#...``)
+    and ``{}`` (what SDK v3 sends for ``{S: null}``) its ValidationException, where moto's
+    server answers an HTML 500 that the SDK retries. Each counts as an attempt that reached
+    the service."""
+    table = moto.table("id")
+    item = {"id": {"S": "a"}, "text": {"S": 7}}
+
+    status, body = _dynamodb(proxy, "PutItem", {"TableName": table, "Item": item})
+    empty, _ = _dynamodb(proxy, "PutItem", {"TableName": table, "Item": {"id": {}}})
+
+    assert (400, 400) == (status, empty)
+    assert {
+        "__type": "com.amazon.coral.service#SerializationException",
+        "message": "NUMBER_VALUE cannot be converted to String",
+    } == body
+    assert [] == moto.items(table)
+    assert ["error:SerializationException", "error:ValidationException"] == [
+        a.outcome for a in injector.attempts
+    ]
+    assert 2 == proxy.recorder.requests
+
+
 @pytest.mark.parametrize(
     ("path", "headers", "why"),
     [

@@ -12,6 +12,11 @@ harness uses; then it carries out what the injector decided, as the wire would:
 - a crash: the harness is told (``on_crash``) and kills the handler's process;
 - a race: the injector runs it while the request is held here.
 
+What passes reaches the service, except a DynamoDB request with an AttributeValue DynamoDB
+would refuse (``attribute_values.validate``): the proxy answers DynamoDB's 400 for the service,
+where moto's server would store some (two types in one value) and crash on others (``{}``,
+which SDK v3 sends for ``{S: null}``).
+
 Each runner gets its own port (a "lane"), so the harness knows which invocation a request
 belongs to (``on_request(lane)`` runs before the injector, on the request's thread). Every
 message a queue accepted is recorded, as ``wire.Recorder`` does at a client. Only the standard
@@ -38,6 +43,7 @@ import attrs
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
 from model.harness.faults import Injector, InvocationCrashed, WireResponse
+from model.harness.runtimes import attribute_values
 from model.harness.wire import Recorder
 
 log = logging.getLogger(__name__)
@@ -355,6 +361,10 @@ class Proxy:
 
     def _proceed(self, request: ProxyRequest) -> WireResponse:
         """Forward to the upstream service and record what a queue accepted."""
+        refused = _refused_by_dynamodb(request)
+        if refused is not None:
+            self.recorder.requests += 1  # it reached the service, which refused it
+            return refused
         parts = urllib.parse.urlsplit(request.url)
         connection = http.client.HTTPConnection(
             parts.hostname or "127.0.0.1", parts.port, timeout=UPSTREAM_TIMEOUT_S
@@ -415,6 +425,25 @@ class Proxy:
         status, headers, body = query_error(wire) if query else wire
         handler.close_connection = True
         Proxy._answer(handler, status, headers, body.encode())
+
+
+def _refused_by_dynamodb(request: ProxyRequest) -> WireResponse | None:
+    """DynamoDB's 400 for a request whose AttributeValues it would refuse, or None."""
+    if request.service != "dynamodb":
+        return None
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return None  # the backend says what DynamoDB would; not an AttributeValue matter
+    rejection = attribute_values.validate(body) if isinstance(body, dict) else None
+    if rejection is None:
+        return None
+    headers = {
+        "Content-Type": "application/x-amz-json-1.0",
+        "x-amzn-ErrorType": rejection.code,
+        "x-amzn-RequestId": "00000000-0000-0000-0000-000000000000",
+    }
+    return _wire(400, headers, json.dumps(rejection.body()).encode())
 
 
 class _Refused(Exception):
