@@ -35,10 +35,10 @@ class Scheduler:
 
     switches: Switches
     on_switch: Callable[[int, str], None]
+    """Called by the invocation that hands over (its index, the call it was about to make)."""
     patience_s: float = attrs.Factory(profiles.patience_s)
     """How long an invocation may keep the turn without an AWS call or an end: far longer than
     any calm invocation takes, reached only if a handler blocks on its own."""
-    """Called by the invocation that hands over (its index, the call it was about to make)."""
     calls: list[str] = attrs.Factory(list)
     """Every AWS call either made, in order: "A dynamodb.PutItem"."""
     _turn: int = 0
