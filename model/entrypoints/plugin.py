@@ -17,7 +17,13 @@ import pytest
 from model.core.spec import Pipeline, PipelineFileError
 from model.core.spec import load as load_pipeline
 from model.harness import backends, profiles
-from model.harness.driver import DEFAULT_HANDLER, Driver, Handler, HandlerLoadError
+from model.harness.driver import (
+    DEFAULT_HANDLER,
+    Driver,
+    Handler,
+    HandlerImportRaised,
+    HandlerLoadError,
+)
 from model.harness.sandbox import Sandbox, start
 
 
@@ -217,6 +223,10 @@ def intake(request: pytest.FixtureRequest, handler_spec: str, pipeline: Pipeline
     start()
     try:
         loaded = load(handler_spec, pipeline)
+    except HandlerImportRaised as exc:
+        # the handler's own code failed: every test that needs it fails (exit status 1), as a
+        # mutant of the handler that raises on import must (tox -e mutate)
+        pytest.fail(str(exc), pytrace=False)
     except HandlerLoadError as exc:
         pytest.exit(str(exc), returncode=4)
     page = request.config.stash.get(PAGE, None)

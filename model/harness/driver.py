@@ -22,6 +22,11 @@ class HandlerLoadError(Exception):
     """``--handler`` names something that cannot be imported or called."""
 
 
+class HandlerImportRaised(HandlerLoadError):
+    """The handler's module was found, and its own code raised while loading: a bug of the
+    handler (or a setting it lacks), where the other load errors are mistakes of the command."""
+
+
 def load_handler(spec: str) -> Handler:
     """Import ``module:function`` (from PYTHONPATH). Call only after the sandbox has started."""
     module_name, sep, function_name = spec.partition(":")
@@ -46,9 +51,14 @@ def load_handler(spec: str) -> Handler:
             f"handler {spec!r}: cannot import {module_name!r} ({exc}); is its folder on PYTHONPATH?"
         ) from exc
     except (Exception, SystemExit) as exc:  # the module's own code failed while loading
-        raise HandlerLoadError(
+        hint = (
+            " (a pipeline file's [env] sets variables before the import)"
+            if isinstance(exc, KeyError)
+            else ""
+        )
+        raise HandlerImportRaised(
             f"handler {spec!r}: importing {module_name} raised {type(exc).__name__}: "
-            f"{str(exc)[:200]} (a pipeline file's [env] sets variables before the import)"
+            f"{str(exc)[:200]}{hint}"
         ) from exc
     handler = getattr(module, function_name, None)
     if not callable(handler):

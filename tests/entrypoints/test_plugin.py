@@ -64,3 +64,22 @@ def test_a_passing_session_writes_a_pass_page(tmp_path):
         if "data-stat" in li.attributes
     }
     assert int(stats["examples"].replace(",", "")) > 0, stats
+
+
+def test_a_handler_that_raises_while_imported_fails_the_tests(tmp_path):
+    """Its own code failed (here a setting read at import): the tests fail (status 1) naming
+    the exception, as a verdict; a handler that is not there at all is a usage error (4)."""
+    (tmp_path / "raises_at_import.py").write_text("import os\nT = os.environ['QC_NEVER_SET']\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "HYPOTHESIS_PROFILE": "ci"}
+    common = ["-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q", TEST]
+    raised = subprocess.run(
+        [sys.executable, *common, "--handler", "raises_at_import:handler"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert 1 == raised.returncode, raised.stdout[-2000:]
+    assert "importing raises_at_import raised KeyError: 'QC_NEVER_SET'" in raised.stdout
+    missing = subprocess.run(
+        [sys.executable, *common, "--handler", "qc_no_such_module:handler"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert 4 == missing.returncode, missing.stdout[-2000:] + missing.stderr[-2000:]

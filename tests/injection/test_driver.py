@@ -13,7 +13,14 @@ import pytest
 
 from model.core.events import Response
 from model.core.plans import Fault, FaultKind
-from model.harness.driver import Crashed, Driver, HandlerLoadError, LambdaContext, load_handler
+from model.harness.driver import (
+    Crashed,
+    Driver,
+    HandlerImportRaised,
+    HandlerLoadError,
+    LambdaContext,
+    load_handler,
+)
 from model.harness.sandbox import Sandbox
 
 HANDLERS = '''
@@ -100,6 +107,19 @@ def test_a_module_that_fails_while_loading_is_one_line(tmp_path, monkeypatch) ->
         "'QUEUECHECK_NEVER_SET'"
     )
     assert "\n" not in str(raised.value)
+    assert str(raised.value).endswith("(a pipeline file's [env] sets variables before the import)")
+    assert isinstance(raised.value, HandlerImportRaised)
+
+
+def test_a_module_that_raises_something_else_gets_no_env_hint(tmp_path, monkeypatch) -> None:
+    """The [env] hint is for a setting read at import (KeyError), not for any exception."""
+    (tmp_path / "raises_at_import.py").write_text("raise RuntimeError('boom')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(HandlerImportRaised) as raised:
+        load_handler("raises_at_import:handler")
+    assert (
+        "handler 'raises_at_import:handler': importing raises_at_import raised RuntimeError: boom"
+    ) == str(raised.value)
 
 
 @pytest.mark.parametrize("name", ["missing", "NOT_CALLABLE"])
