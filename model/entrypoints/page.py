@@ -9,6 +9,7 @@ where they happened, the table and queue after it), so filling the report is a t
 from __future__ import annotations
 
 import importlib.metadata
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,20 @@ def report(
         coverage,
         tuple(failure(found, replay) for found in failures),
     )
+
+
+def unwritable(path: str | Path, option: str) -> str | None:
+    """Why a file cannot be written at ``path`` (one line naming ``option``), or None: checked
+    before a run starts, so that a mistyped path costs no run and ends no run in a traceback."""
+    where = Path(path)
+    if where.is_dir():
+        return f"{option} {path}: is a folder; name the file to write"
+    folder = where.parent
+    if not folder.is_dir():
+        return f"{option} {path}: the folder {folder} does not exist"
+    if not os.access(folder, os.W_OK):
+        return f"{option} {path}: the folder {folder} cannot be written to"
+    return None
 
 
 def write(report_: Report, path: str | Path) -> Path:

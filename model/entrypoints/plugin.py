@@ -90,6 +90,14 @@ def pytest_configure(config: pytest.Config) -> None:
         pytest.exit(str(exc), returncode=2)
     if pipeline and not (config.getoption("--handler") or pipeline.handler):
         pytest.exit(f"{pipeline.origin} names no handler: add handler = or --handler", 2)
+    for option in ("--report-html", "--save-scenario"):
+        path = config.getoption(option)
+        if path is not None:
+            from model.entrypoints.page import unwritable
+
+            problem = unwritable(path, option)
+            if problem:
+                pytest.exit(problem, returncode=2)
     chosen = profiles.current()
     if chosen not in profiles.NAMES:
         pytest.exit(f"HYPOTHESIS_PROFILE={chosen!r} is not one of {profiles.NAMES}", 2)

@@ -319,6 +319,13 @@ def _use_seed(seed: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _arguments(argv)
+    for option, path in (
+        ("--report-html", args.report_html),
+        ("--save-scenario", args.save_scenario),
+    ):
+        problem = path and page.unwritable(path, option)
+        if problem:
+            return _usage_error(problem)
 
     from hypothesis import settings
 

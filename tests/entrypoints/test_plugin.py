@@ -83,3 +83,15 @@ def test_a_handler_that_raises_while_imported_fails_the_tests(tmp_path):
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert 4 == missing.returncode, missing.stdout[-2000:] + missing.stderr[-2000:]
+
+
+def test_a_report_path_that_cannot_be_written_ends_the_session_at_once(tmp_path):
+    missing = tmp_path / "missing" / "report.html"
+    result = run(
+        "-m", "pytest", "-p", "no:cacheprovider", "-q", TEST, "--report-html", str(missing)
+    )
+    assert 2 == result.returncode, result.stdout[-2000:]
+    assert f"--report-html {missing}: the folder {missing.parent} does not exist" in (
+        result.stdout + result.stderr
+    )
+    assert "Traceback" not in result.stdout + result.stderr

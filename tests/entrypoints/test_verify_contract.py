@@ -60,3 +60,20 @@ def test_a_contract_fail_reports_saves_and_draws_every_broken_invariant(tmp_path
     replay = run("-m", "model.scenarios", str(saved), cwd=tmp_path)
     assert 1 == replay.returncode, replay.stdout[-2000:] + replay.stderr[-2000:]
     assert "errors_are_documented_and_leak_nothing" in replay.stdout
+
+
+def test_an_output_path_that_cannot_be_written_is_one_line_before_any_run(tmp_path):
+    """--report-html or --save-scenario into a missing folder, or onto a folder: one line,
+    exit 2, no traceback, nothing written, before the run starts."""
+    for option, path, problem in (
+        ("--report-html", tmp_path / "missing" / "r.html", "does not exist"),
+        ("--save-scenario", tmp_path / "missing" / "f.toml", "does not exist"),
+        ("--report-html", tmp_path, "is a folder"),
+    ):
+        result = run(*VERIFY, option, str(path), cwd=tmp_path)
+        assert 2 == result.returncode, result.stderr[-2000:]
+        assert "" == result.stdout
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"queuecheck verify: {option} {path}: "), line
+        assert problem in line
+    assert [] == sorted(p.name for p in tmp_path.iterdir())
