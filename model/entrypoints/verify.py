@@ -317,7 +317,17 @@ def _use_seed(seed: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Ctrl-C ends a run with one line and 130 (the shell's status for SIGINT), not a
+    traceback: the handler's processes and the servers stop at exit, and no verdict is given
+    for a run cut short."""
+    try:
+        return _verify(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        print("queuecheck verify: interrupted (Ctrl-C); no verdict", file=sys.stderr)
+        return 130
+
+
+def _verify(argv: list[str]) -> int:
     args = _arguments(argv)
     for option, path in (
         ("--report-html", args.report_html),

@@ -684,10 +684,11 @@ class IntakeMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         STATS.steps += len(self.story)
-        if self.failed or isinstance(sys.exc_info()[1], StopTest):
+        if self.failed or isinstance(sys.exc_info()[1], StopTest | KeyboardInterrupt):
             # Failed, or cut short: Hypothesis discards a run that ran out of choices (as most
             # of the shrinker's attempts do), so liveness would only cost time (a tenth of it
-            # when shrinking).
+            # when shrinking). A user's Ctrl-C must stop the run as it is: a retry now would
+            # talk to a handler interrupted mid-call, and its error would replace the interrupt.
             return
         self.sandbox.injector.clear()
         self.tell("clear", "faults stop")

@@ -11,7 +11,13 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import select
+import signal
+import subprocess
+import sys
+import time
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +80,96 @@ def _pgid(pid: int) -> int | None:
             return int(stat.read().rsplit(")", 1)[1].split()[2])
     except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
         return None
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (children, their children, ...), from /proc."""
+    found: set[int] = set()
+    waiting = [pid]
+    while waiting:
+        parent = waiting.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except FileNotFoundError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children") as children:
+                    waiting.extend(int(child) for child in children.read().split())
+            except FileNotFoundError:
+                continue
+        found.update(child for child in waiting if child not in found)
+    return {child for child in found if alive(child)}
+
+
+def still_running(pids: Iterable[int], within_s: float) -> list[int]:
+    """The processes of ``pids`` that have not ended within ``within_s`` (waited on with pidfds:
+    a process killed by an exiting harness may take a moment to die)."""
+    deadline = time.monotonic() + within_s
+    left = []
+    for pid in pids:
+        try:
+            descriptor = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue
+        try:
+            select.select([descriptor], [], [], max(0.0, deadline - time.monotonic()))
+        finally:
+            os.close(descriptor)
+        if alive(pid):
+            left.append(pid)
+    return left
+
+
+_WITH_SIGINT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execvp(sys.argv[1], sys.argv[1:])"
+)
+
+
+@attrs.frozen
+class Interrupted:
+    """What a command did with a Ctrl-C: its exit status, what it wrote, and the processes it
+    had started by then."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    children: frozenset[int]
+
+
+def interrupt_once(
+    command: list[str], started: Any, *, cwd: Path, env: dict[str, str]
+) -> Interrupted:
+    """Run ``command``, send it SIGINT once ``started()`` says it is under way (as a terminal's
+    Ctrl-C does), and wait for it to end.
+
+    ``command`` is started with SIGINT's default action back: a non-interactive shell starts
+    its background jobs with SIGINT ignored, an ignored signal stays ignored across exec, and
+    Python keeps an ignored SIGINT ignored."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", _WITH_SIGINT, *command],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not started(process.pid):
+            if process.poll() is not None or time.monotonic() > deadline:
+                out, err = process.communicate()
+                raise AssertionError(f"the run never got under way ({process.returncode}): {err}")
+            time.sleep(0.05)  # polling for a condition, not waiting for time to pass
+        children = frozenset(descendants(process.pid))
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return Interrupted(process.returncode, out, err, children)
 
 
 @attrs.define

@@ -4,7 +4,7 @@ invocation, crash and start afresh, exactly as docs/runners.md says."""
 from __future__ import annotations
 
 import pytest
-from runtimes.support import node_or_skip
+from runtimes.support import group_alive, node_or_skip
 
 from model.harness.runtimes import node
 from model.harness.runtimes.process import (
@@ -177,3 +177,26 @@ def test_the_python_runner_gets_fresh_state_too(python_counter):
     python_counter.reset()
 
     assert 1 == python_counter.invoke({}).value["invocations"]
+
+
+def test_ctrl_c_while_waiting_for_an_answer_ends_that_process(counter, monkeypatch):
+    """A Ctrl-C while the harness waits for an answer leaves that answer unread in the pipe:
+    the process is discarded, so the next invocation is not answered with it (it was, and
+    the protocol error that followed buried the interrupt)."""
+    counter.invoke({})
+    interrupted_pid = counter.pid
+    reply = Runner._reply
+
+    def interrupted_once(self, process, context):
+        if context.aws_request_id == "r-1":
+            raise KeyboardInterrupt
+        return reply(self, process, context)
+
+    monkeypatch.setattr(Runner, "_reply", interrupted_once)
+    with pytest.raises(KeyboardInterrupt):
+        counter.invoke({}, Context(aws_request_id="r-1"))
+    after = counter.invoke({}, Context(aws_request_id="r-2"))
+
+    assert not group_alive(interrupted_pid)
+    assert ("r-2", 1) == (after.value["awsRequestId"], after.value["invocations"])
+    assert interrupted_pid != after.value["pid"]

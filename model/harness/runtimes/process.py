@@ -261,7 +261,8 @@ class _Process:
             self.output[fd] = ""
 
     def _open(self, fd: int) -> bool:
-        return fd in self.selector.get_map()
+        registered = self.selector.get_map()  # None once closed
+        return registered is not None and fd in registered
 
     def drain(self) -> list[str]:
         """Take every output line written so far. A runner flushes stdout and stderr before it
@@ -441,8 +442,8 @@ class Runner:
                 }
             )
             reply, fatal = self._reply(process, context)
-        except RunnerError:
-            self._discard()
+        except BaseException:  # a protocol error, or Ctrl-C while waiting: its reply would
+            self._discard()  # answer the next invocation, so this process is done
             raise
         lines.extend(process.drain())
         self.logs = lines
@@ -561,7 +562,8 @@ class Runner:
         return process
 
     def _discard(self) -> None:
-        if self._current is not None:
-            self._current.kill("discarded by the harness")
-            self._current.close()
-            self._current = None
+        # Forgotten first: a Ctrl-C inside close() must not leave stop() a half-closed process.
+        current, self._current = self._current, None
+        if current is not None:
+            current.kill("discarded by the harness")
+            current.close()

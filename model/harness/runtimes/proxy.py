@@ -32,6 +32,7 @@ import logging
 import os
 import socket
 import struct
+import sys
 import threading
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -209,6 +210,13 @@ class _LaneServer(ThreadingHTTPServer):
     def shutdown_request(self, request: Any) -> None:
         self.connections.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away before its answer (a runner killed by a crash fault, a
+        time limit or Ctrl-C) is no error of the proxy's; anything else is still printed."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:
