@@ -14,7 +14,8 @@ mutmut 3 does the work (pinned in tox.ini; configured in pyproject.toml, ``[tool
 it writes every mutant of ``reference/`` into one trampolined copy under ``mutants/`` (never
 into ``reference/``, so an interrupted run leaves the checkout as it was), runs the harness
 once to warm up, then forks one child per mutant that runs only the harness
-(``tests/stateful/test_reference_passes.py`` and ``test_every_refusal.py``, ``-p no:xdist``)
+(``tests/stateful/test_reference_passes.py``, ``test_every_refusal.py`` and
+``test_configuration.py``, ``-p no:xdist``)
 on the ``ci`` profile with the mutant switched on. ``benchmarks/mutation_plugin.py`` keeps
 the mutated files out of Hypothesis's pool of literals, so each mutant faces the same examples
 as a ``tox`` run.
