@@ -141,7 +141,7 @@ class Interrupted:
 def interrupt_once(
     command: list[str], started: Any, *, cwd: Path, env: dict[str, str]
 ) -> Interrupted:
-    """Run ``command``, send it SIGINT once ``started()`` says it is under way (as a terminal's
+    """Run ``command``, send it SIGINT once ``started(pid)`` says it is under way (as a terminal's
     Ctrl-C does), and wait for it to end.
 
     ``command`` is started with SIGINT's default action back: a non-interactive shell starts

@@ -1,6 +1,7 @@
 """Configuration, as DESIGN.md section 2 has it: from the environment; a missing or invalid
-setting is a SYSTEM_ERROR answer (500, API Gateway's request id) and a log line, never a
-traceback, with nothing written or sent; ``MESSAGE_TTL_SECONDS`` sets each record's ``ttl``.
+setting is a SYSTEM_ERROR answer (500, API Gateway's request id), never a traceback, with
+nothing written or sent; ``MESSAGE_TTL_SECONDS`` sets each record's ``ttl``. (The log line
+DESIGN.md also asks for is not checked here.)
 
 The state machine runs the handler configured with the defaults only, so mutation testing
 found these untested (benchmarks/mutation.md): a handler that ignored the setting, took 0
