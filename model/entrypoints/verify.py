@@ -28,7 +28,7 @@ import attrs
 from model.core.spec import Pipeline, PipelineFileError
 from model.core.spec import load as load_pipeline
 from model.entrypoints import page
-from model.harness import backends, profiles
+from model.harness import backends, interrupts, profiles
 from model.harness.driver import DEFAULT_HANDLER, HandlerLoadError
 
 
@@ -320,6 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Ctrl-C ends a run with one line and 130 (the shell's status for SIGINT), not a
     traceback: the handler's processes and the servers stop at exit, and no verdict is given
     for a run cut short."""
+    interrupts.install()
     try:
         return _verify(list(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:
@@ -383,6 +384,7 @@ def _verify(argv: list[str]) -> int:
     started = time.perf_counter()
     with redirect_stderr(noise):  # the handler's own error logs; the report tells the story
         failures, failure = find_every_bug(intake, overrides)
+    interrupts.check()  # lost in a finaliser during the last steps: still no verdict
     seconds = time.perf_counter() - started
     unexplained = "" if failures or failure is None else f"  {failure!r}"
     saved: tuple[str, ...] = ()

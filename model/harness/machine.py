@@ -28,7 +28,7 @@ from model.core.generic import HANDLER, Invalid, Submit
 from model.core.plans import Fault, Race, RaceKind, Switches
 from model.core.sources import NotAnAnswer
 from model.core.spec import Pipeline
-from model.harness import logcapture, rule_choice
+from model.harness import interrupts, logcapture, rule_choice
 from model.harness import strategies as strat
 from model.harness.driver import Handler, LambdaContext
 from model.harness.faults import Attempt, InvocationCrashed
@@ -725,6 +725,7 @@ def _as_rule(
     (``st.runner().flatmap``), which left failing runs shrinking for minutes."""
 
     def step(self: IntakeMachine, *args: Any, **values: Any) -> Any:
+        interrupts.check()
         return method(self, *args, **values)
 
     step.__name__ = step.__qualname__ = method.__name__
