@@ -1,8 +1,9 @@
 """Ctrl-C that sticks. Python raises ``KeyboardInterrupt`` wherever the main thread happens to
 be, and where that is a finaliser or a garbage-collector callback (Hypothesis registers one to
-time collections, and it caught most of them), the exception is reported as "unraisable" and
-the interrupt is lost: a run that a user stopped went on to its verdict. ``queuecheck-verify`` installs ``on_ctrl_c``, which also
-remembers the interrupt, and the machine calls ``check`` before every step."""
+time collections, and that is where it was lost), the exception is reported as "unraisable"
+and the interrupt is lost: a run that a user stopped went on to its verdict.
+``queuecheck-verify`` installs ``on_ctrl_c``, which also remembers the interrupt, and the
+machine calls ``check`` before every step."""
 
 from __future__ import annotations
 

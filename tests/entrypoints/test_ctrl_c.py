@@ -49,8 +49,9 @@ def test_ctrl_c_on_a_run_is_one_line_and_130(tmp_path):
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_an_interrupt_lost_in_a_finaliser_is_raised_at_the_next_step(monkeypatch):
-    """Where KeyboardInterrupt lands in a finaliser, Python prints it as ignored and goes on:
-    a third of these runs went on to a PASS. The handler remembers it; the next step raises."""
+    """Where KeyboardInterrupt lands in a GC callback (Hypothesis's GC timer) or a finaliser,
+    Python reports it as unraisable and goes on: a third of the runs above went on to a PASS.
+    The handler remembers it; the next step raises it again."""
     monkeypatch.setattr(interrupts, "_requested", threading.Event())
 
     class Finalised:
